@@ -1,0 +1,3 @@
+"""KIMgraph: a real-time GraphQL server for Kelompok Informasi Masyarakat."""
+
+__version__ = "0.1.0"

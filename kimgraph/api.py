@@ -1,0 +1,65 @@
+"""Composition root: merges the resolvers' roots into the one Schema."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from kimgraph.settings import Settings
+from resolvers.nodes import NodeQueries
+from resolvers.regions import RegionQueries
+from schema.errors import ApiErrors, is_unexpected
+from schema.regions import REGION_TYPES
+
+logger = logging.getLogger("kimgraph.api")
+
+MAX_ALIASES = 30
+MAX_TOKENS = 5_000
+
+Query = merge_types("Query", (RegionQueries, NodeQueries))
+
+
+class Schema(strawberry.Schema):
+    """The KIMgraph schema; logs only the errors clients see as INTERNAL."""
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                logger.error(
+                    "unexpected error at %s: %s",
+                    error.path,
+                    error.message,
+                    exc_info=error.original_error,
+                )
+
+
+def build_schema(settings: Settings) -> Schema:
+    """The schema with its limits and error policy."""
+    depth = settings.max_query_depth
+    return Schema(
+        query=Query,
+        types=list(REGION_TYPES),
+        extensions=[
+            ApiErrors,
+            lambda: QueryDepthLimiter(max_depth=depth),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
+    )

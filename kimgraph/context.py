@@ -1,0 +1,26 @@
+"""The typed per-request Context that every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import strawberry
+from starlette.requests import HTTPConnection
+
+from kimgraph.loaders import Loaders
+from kimgraph.settings import Settings
+
+
+@dataclass(slots=True)
+class Context:
+    """What a resolver may know about the request it serves."""
+
+    settings: Settings
+    request: HTTPConnection | None = None
+    loaders: Loaders = field(default_factory=Loaders)
+    # Filled by Strawberry from a WebSocket's connection_init payload.
+    connection_params: dict[str, Any] | None = None
+
+
+Info: TypeAlias = strawberry.Info[Context, None]

@@ -1,0 +1,72 @@
+"""Tortoise configuration (also read by `tortoise` migration commands), init and close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.migrations.api import migrate as run_migrations
+
+from kimgraph.settings import Settings
+
+MODEL_MODULES = ["kimgraph.models"]
+MIGRATIONS_MODULE = "kimgraph.migrations"
+
+_SQLITE_PRAGMAS = {
+    "journal_mode": "WAL",
+    "foreign_keys": "ON",
+    "synchronous": "NORMAL",
+    "busy_timeout": 5000,
+}
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The Tortoise config dict for a database URL (sqlite://FILE or postgres://…)."""
+    connection = expand_db_url(database_url)
+    if connection["engine"] == "tortoise.backends.sqlite":
+        for pragma, value in _SQLITE_PRAGMAS.items():
+            connection["credentials"].setdefault(pragma, value)
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# Read by `tortoise -c kimgraph.db.TORTOISE_ORM makemigrations|migrate`.
+TORTOISE_ORM = tortoise_config(Settings.from_env().database_url)
+
+
+async def migrate(database_url: str) -> None:
+    """Bring the database's schema up to the latest committed migration."""
+    await run_migrations(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+async def init(database_url: str, *, create_db: bool = False) -> None:
+    """Open the connections; usable from every task of the process."""
+    # Tortoise 1.x keeps its state in a ContextVar; uvicorn runs the lifespan in
+    # another task than the requests, so the global fallback must be on.
+    await Tortoise.init(
+        config=tortoise_config(database_url),
+        _create_db=create_db,
+        _enable_global_fallback=True,
+    )
+
+
+async def close() -> None:
+    """Close every connection opened by init()."""
+    await Tortoise.close_connections()
+
+
+def dialect() -> str:
+    """'sqlite' or 'postgres': the SQL dialect of the default connection."""
+    return str(Tortoise.get_connection("default").capabilities.dialect)

@@ -1,0 +1,5 @@
+"""Tortoise models, one module per domain."""
+
+from kimgraph.models.regions import Region
+
+__all__ = ["Region"]

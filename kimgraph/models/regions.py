@@ -1,0 +1,36 @@
+"""Regions: Kemendagri reference data, never edited through the API."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from kimgraph.regions import RegionLevel
+
+
+class Region(Model):
+    """A provinsi, kabupaten/kota, kecamatan or desa/kelurahan."""
+
+    code = fields.CharField(max_length=13, primary_key=True)
+    parent: fields.ForeignKeyNullableRelation[Region] = fields.ForeignKeyField(
+        "models.Region",
+        related_name="children",
+        null=True,
+        on_delete=fields.RESTRICT,
+        source_field="parent_code",
+        to_field="code",
+        db_constraint=True,
+        db_index=True,
+    )
+    parent_id: str | None
+    level = fields.CharEnumField(RegionLevel, max_length=9)
+    name = fields.CharField(max_length=120)
+    # Case- and accent-folded name: the column `regions(search:)` scans.
+    search_name = fields.CharField(max_length=120)
+
+    class Meta:
+        table = "region"
+        indexes = (("level", "code"),)
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

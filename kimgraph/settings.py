@@ -1,0 +1,61 @@
+"""Environment → one frozen Settings object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite://kimgraph.db"
+
+
+class SettingsError(ValueError):
+    """A KIMGRAPH_* variable holds a value that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the server reads from its environment."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    secret_key: str | None = None
+    event_retention_days: int = 30
+    max_body_bytes: int = 1_048_576
+    max_query_depth: int = 12
+    allowed_origins: tuple[str, ...] = ()
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the KIMGRAPH_* variables; unset ones keep their defaults."""
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=env.get("KIMGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            redis_url=env.get("KIMGRAPH_REDIS_URL") or None,
+            secret_key=env.get("KIMGRAPH_SECRET_KEY") or None,
+            event_retention_days=_positive_int(
+                env, "KIMGRAPH_EVENT_RETENTION_DAYS", 30
+            ),
+            max_body_bytes=_positive_int(env, "KIMGRAPH_MAX_BODY_BYTES", 1_048_576),
+            max_query_depth=_positive_int(env, "KIMGRAPH_MAX_QUERY_DEPTH", 12),
+            allowed_origins=tuple(
+                origin.strip()
+                for origin in env.get("KIMGRAPH_ALLOWED_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
+            log_level=env.get("KIMGRAPH_LOG_LEVEL", "info").lower(),
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value

@@ -1,0 +1,1 @@
+"""Root Query/Mutation/Subscription fields, one module per domain."""
