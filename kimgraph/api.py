@@ -13,13 +13,12 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from kimgraph.settings import Settings
 from resolvers.nodes import NodeQueries
 from resolvers.regions import RegionQueries
-from schema.errors import ApiErrors, is_unexpected
+from schema.errors import ApiErrors, assign_code, is_unexpected
 from schema.regions import REGION_TYPES
 
 logger = logging.getLogger("kimgraph.api")
@@ -27,18 +26,25 @@ logger = logging.getLogger("kimgraph.api")
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 
-Query = merge_types("Query", (RegionQueries, NodeQueries))
+
+@strawberry.type(
+    description="Read the region hierarchy and find any object by its global id."
+)
+class Query(RegionQueries, NodeQueries):
+    pass
 
 
 class Schema(strawberry.Schema):
-    """The KIMgraph schema; logs only the errors clients see as INTERNAL."""
+    """The KIMgraph schema: codes every error, logs only the unexpected ones."""
 
     def process_errors(
         self,
         errors: list[GraphQLError],
         execution_context: ExecutionContext | None = None,
     ) -> None:
+        # Strawberry calls this for every error, before extensions mask any.
         for error in errors:
+            assign_code(error)
             if is_unexpected(error):
                 logger.error(
                     "unexpected error at %s: %s",

@@ -8,7 +8,7 @@ import unicodedata
 
 from kimgraph.errors import ApiError
 
-_CODE = re.compile(r"\d{2}(?:\.\d{2}(?:\.\d{2}(?:\.\d{4})?)?)?")
+_CODE = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
 
 
 class RegionLevel(enum.StrEnum):

@@ -42,8 +42,13 @@ def error_code(error: GraphQLError) -> str:
     return str(existing) if existing else GRAPHQL_VALIDATION_FAILED
 
 
+def assign_code(error: GraphQLError) -> None:
+    """Set the error's `extensions.code`, keeping any other extensions."""
+    error.extensions = {**(error.extensions or {}), "code": error_code(error)}
+
+
 class ApiErrors(MaskErrors):
-    """Give every error its code; replace unexpected ones by a bare INTERNAL."""
+    """Replace unexpected errors by a bare INTERNAL one; the log keeps the details."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=is_unexpected)
@@ -52,9 +57,3 @@ class ApiErrors(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": INTERNAL}
         return masked
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed = super()._process_errors(errors)
-        for error in processed:
-            error.extensions = {**(error.extensions or {}), "code": error_code(error)}
-        return processed

@@ -1,0 +1,104 @@
+"""Fixtures: a fresh database per test on each backend, an in-process client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from kimgraph import db as kimgraph_db
+from kimgraph import region_import
+from kimgraph.app import create_app
+from kimgraph.settings import Settings
+from tests.services import database
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new empty database on each backend, for this test alone."""
+    with database(str(request.param), tmp_path) as url:
+        yield url
+
+
+@pytest_asyncio.fixture
+async def db(database_url: str) -> AsyncIterator[str]:
+    """The database migrated to the latest schema and connected."""
+    await kimgraph_db.migrate(database_url)
+    await kimgraph_db.init(database_url)
+    try:
+        yield database_url
+    finally:
+        await kimgraph_db.close()
+
+
+@pytest_asyncio.fixture
+async def ketapang(db: str) -> str:
+    """The database holding the bundled Kabupaten Ketapang regions."""
+    await region_import.load_bundled_seed()
+    return db
+
+
+@pytest_asyncio.fixture
+async def client(ketapang: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in this process and event loop."""
+    app = create_app(Settings(database_url=ketapang))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+async def execute(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """POST a GraphQL operation; the decoded JSON body."""
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@dataclass
+class QueryLog(logging.Handler):
+    """Collects the SQL statements Tortoise sends while attached."""
+
+    statements: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        logging.Handler.__init__(self, level=logging.DEBUG)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if (
+            message.lstrip()
+            .upper()
+            .startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))
+        ):
+            self.statements.append(message)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+@pytest.fixture
+def sql_log() -> Iterator[QueryLog]:
+    """Every SQL statement run while the test runs."""
+    handler = QueryLog()
+    logger = logging.getLogger("tortoise.db_client")
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
