@@ -1,4 +1,4 @@
-"""Tortoise configuration (also read by `tortoise` migration commands), init and close."""
+"""Tortoise configuration (also read by the `tortoise` command), init and close."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Load Kemendagri region CSV files (plain or gzip) into the database, all or nothing."""
+"""Load Kemendagri region CSV files (plain or gzip) into the database, all or none."""
 
 from __future__ import annotations
 
@@ -234,13 +234,13 @@ async def import_regions(
 async def _write(rows: list[RegionRow], progress: Progress | None) -> None:
     if db.dialect() == "postgres":
         sql = (
-            "INSERT INTO region (code, parent_code, level, name, search_name) "
+            "INSERT INTO region (code, parent_id, level, name, search_name) "
             "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE "
             "SET name = EXCLUDED.name, search_name = EXCLUDED.search_name"
         )
     else:
         sql = (
-            "INSERT INTO region (code, parent_code, level, name, search_name) "
+            "INSERT INTO region (code, parent_id, level, name, search_name) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE "
             "SET name = excluded.name, search_name = excluded.search_name"
         )

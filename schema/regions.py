@@ -52,7 +52,7 @@ class RegionLevel(enum.Enum):
     @property
     def domain(self) -> regions.RegionLevel:
         """The same level as kimgraph spells it."""
-        return regions.RegionLevel(self.value)
+        return regions.RegionLevel[self.name]
 
 
 @strawberry.interface(

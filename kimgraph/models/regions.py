@@ -17,7 +17,6 @@ class Region(Model):
         related_name="children",
         null=True,
         on_delete=fields.RESTRICT,
-        source_field="parent_code",
         to_field="code",
         db_constraint=True,
         db_index=True,

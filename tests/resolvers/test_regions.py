@@ -51,7 +51,9 @@ QUERY_REGIONS = """
 query Regions(
   $search: String, $level: RegionLevel, $within: String, $first: Int, $after: String
 ) {
-  regions(search: $search, level: $level, within: $within, first: $first, after: $after) {
+  regions(
+    search: $search, level: $level, within: $within, first: $first, after: $after
+  ) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges { node { code name parent { code } } }
