@@ -102,3 +102,21 @@ def sql_log() -> Iterator[QueryLog]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how the PostgreSQL leg went, so a silent skip cannot pass unnoticed."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        reports = terminalreporter.stats.get(outcome, [])
+        counts[outcome] = sum(
+            1
+            for report in reports
+            if getattr(report, "when", "call") in ("call", "setup")
+            and "[postgres" in getattr(report, "nodeid", "")
+            and (outcome != "passed" or report.when == "call")
+        )
+    terminalreporter.write_line(
+        "PostgreSQL leg: "
+        + ", ".join(f"{count} {outcome}" for outcome, count in counts.items())
+    )
