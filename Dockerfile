@@ -34,9 +34,12 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir=/wheels . \
 
 # Smoke test of the installed wheel: the schema builds, and the migrations and
 # the bundled seed regions load into a scratch SQLite file, exactly as
-# `kimgraph serve` does on first start.
+# `kimgraph serve` does on first start. The directory must exist (Tortoise
+# hangs, rather than fails, when SQLite cannot open the file), and `timeout`
+# turns any such hang into a failed build.
 RUN /opt/venv/bin/kimgraph schema > /dev/null \
-    && /opt/venv/bin/python -c "import asyncio; from kimgraph.cli import prepare_database; from kimgraph.settings import Settings; asyncio.run(prepare_database(Settings(database_url='sqlite:///tmp/smoke/kimgraph.db')))" \
+    && mkdir /tmp/smoke \
+    && timeout 300 /opt/venv/bin/python -c "import asyncio; from kimgraph.cli import prepare_database; from kimgraph.settings import Settings; asyncio.run(prepare_database(Settings(database_url='sqlite:///tmp/smoke/kimgraph.db')))" \
     && rm -rf /tmp/smoke
 
 # --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import strawberry
 from graphql.error import GraphQLError
@@ -11,11 +12,16 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
+from kimgraph.context import Context
+from kimgraph.loaders import Loaders
 from kimgraph.settings import Settings
+from resolvers.accounts import AccountMutations, AccountQueries
+from resolvers.kims import KimMutations, KimQueries
 from resolvers.nodes import NodeQueries
 from resolvers.regions import RegionQueries
 from schema.errors import ApiErrors, assign_code, is_unexpected
@@ -28,10 +34,25 @@ MAX_TOKENS = 5_000
 
 
 @strawberry.type(
-    description="Read the region hierarchy and find any object by its global id."
+    description="Read regions, KIM and the caller; find any object by its global id."
 )
-class Query(RegionQueries, NodeQueries):
+class Query(RegionQueries, KimQueries, AccountQueries, NodeQueries):
     pass
+
+
+@strawberry.type(description="Change data; expected failures come back as userErrors.")
+class Mutation(AccountMutations, KimMutations):
+    pass
+
+
+class FreshLoaders(SchemaExtension):
+    """A new set of DataLoaders per operation, also on a long-lived WebSocket."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.loaders = Loaders()
+        yield
 
 
 class Schema(strawberry.Schema):
@@ -59,9 +80,11 @@ def build_schema(settings: Settings) -> Schema:
     depth = settings.max_query_depth
     return Schema(
         query=Query,
+        mutation=Mutation,
         types=list(REGION_TYPES),
         extensions=[
             ApiErrors,
+            FreshLoaders,
             lambda: QueryDepthLimiter(max_depth=depth),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -11,14 +11,21 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise
 
 from kimgraph import db
 from kimgraph.api import build_schema
+from kimgraph.auth import InvalidCredentials, authenticate
+from kimgraph.clock import Clock, SystemClock
+from kimgraph.connections import ConnectionRegistry
 from kimgraph.context import Context
+from kimgraph.principals import ANONYMOUS
 from kimgraph.settings import Settings
 
 logger = logging.getLogger("kimgraph.app")
@@ -28,9 +35,11 @@ MAX_OPERATIONS_PER_CONNECTION = 100
 
 
 class GraphQLView(GraphQL[Context, None]):
-    """Strawberry's ASGI view with KIMgraph's typed context."""
+    """Strawberry's ASGI view with KIMgraph's context and authentication."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock, connections: ConnectionRegistry
+    ) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql",
@@ -44,11 +53,63 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=settings.allowed_origins,
         )
         self.settings = settings
+        self.clock = clock
+        self.connections = connections
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            try:
+                principal = await authenticate(
+                    self.clock, request.headers.get("authorization")
+                )
+            except InvalidCredentials as exc:
+                await _unauthenticated(str(exc))(scope, receive, send)
+                return
+            scope.setdefault("state", {})["principal"] = principal
+        await super().__call__(scope, receive, send)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(settings=self.settings, request=request)
+        principal = getattr(request.state, "principal", ANONYMOUS)
+        return Context(
+            settings=self.settings,
+            clock=self.clock,
+            principal=principal,
+            request=request,
+            connections=self.connections,
+        )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | None:
+        params = context.connection_params or {}
+        authorization = next(
+            (v for k, v in params.items() if k.lower() == "authorization"), None
+        )
+        if authorization is not None and not isinstance(authorization, str):
+            raise ConnectionRejectionError(
+                {"message": "authorization must be a string"}
+            )
+        try:
+            principal = await authenticate(self.clock, authorization)
+        except InvalidCredentials as exc:
+            raise ConnectionRejectionError({"message": str(exc)}) from None
+        context.principal = principal
+        if principal.credential is not None and isinstance(context.request, WebSocket):
+            self.connections.add(principal.credential, context.request)
+        bare_ack: UnsetType = UNSET
+        return bare_ack
+
+
+def _unauthenticated(message: str) -> Response:
+    return JSONResponse(
+        {
+            "data": None,
+            "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}],
+        },
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="kimgraph"'},
+    )
 
 
 async def healthz(request: Request) -> Response:
@@ -68,10 +129,12 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, clock: Clock | None = None
+) -> Starlette:
     """The ASGI application; reads the environment unless given settings."""
     settings = settings or Settings.from_env()
-    view = GraphQLView(settings)
+    view = GraphQLView(settings, clock or SystemClock(), ConnectionRegistry())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

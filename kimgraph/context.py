@@ -8,7 +8,10 @@ from typing import Any, TypeAlias
 import strawberry
 from starlette.requests import HTTPConnection
 
+from kimgraph.clock import Clock, SystemClock
+from kimgraph.connections import ConnectionRegistry
 from kimgraph.loaders import Loaders
+from kimgraph.principals import ANONYMOUS, Principal
 from kimgraph.settings import Settings
 
 
@@ -17,8 +20,11 @@ class Context:
     """What a resolver may know about the request it serves."""
 
     settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    principal: Principal = ANONYMOUS
     request: HTTPConnection | None = None
     loaders: Loaders = field(default_factory=Loaders)
+    connections: ConnectionRegistry = field(default_factory=ConnectionRegistry)
     # Filled by Strawberry from a WebSocket's connection_init payload.
     connection_params: dict[str, Any] | None = None
 

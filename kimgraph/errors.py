@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 
@@ -39,3 +40,50 @@ class ForbiddenError(ApiError):
     """The caller is signed in but may not do this."""
 
     code = "FORBIDDEN"
+
+
+class Problem:
+    """One reason a mutation's input was refused."""
+
+    __slots__ = ("code", "field", "message")
+
+    def __init__(self, code: str, message: str, field: Sequence[str] | None) -> None:
+        self.code = code
+        self.message = message
+        self.field = list(field) if field is not None else None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and (
+            self.code,
+            self.message,
+            self.field,
+        ) == (other.code, other.message, other.field)
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.message, tuple(self.field or ())))
+
+    def __repr__(self) -> str:
+        return f"Problem({self.code!r}, {self.message!r}, {self.field!r})"
+
+
+class UserInputError(Exception):
+    """Bad input or a broken business rule; becomes the payload's userErrors."""
+
+    def __init__(self, *problems: Problem) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = list(problems)
+
+
+def invalid(message: str, *field: str) -> UserInputError:
+    """An input that breaks a rule (code INVALID)."""
+    return UserInputError(Problem("INVALID", message, field or None))
+
+
+def not_found(message: str, *field: str) -> UserInputError:
+    """A referenced object that does not exist (code NOT_FOUND)."""
+    return UserInputError(Problem("NOT_FOUND", message, field or None))
+
+
+def out_of_scope(message: str, *field: str) -> UserInputError:
+    """A target outside the caller's region (code OUT_OF_SCOPE)."""
+    return UserInputError(Problem("OUT_OF_SCOPE", message, field or None))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from kimgraph import models
+from kimgraph.kim_queries import kims_by_ids, kims_within_codes, members_by_kim_ids
 from kimgraph.region_queries import children_by_codes, regions_by_codes
 
 
@@ -20,12 +21,39 @@ async def _load_children(codes: list[str]) -> list[list[models.Region]]:
     return [grouped[code] for code in codes]
 
 
+async def _load_kims(ids: list[int]) -> list[models.Kim | None]:
+    found = await kims_by_ids(ids)
+    return [found.get(kim_id) for kim_id in ids]
+
+
+async def _load_members(ids: list[int]) -> list[list[models.KimMember]]:
+    grouped = await members_by_kim_ids(ids)
+    return [grouped[kim_id] for kim_id in ids]
+
+
+async def _load_kims_within(codes: list[str]) -> list[list[models.Kim]]:
+    grouped = await kims_within_codes(codes)
+    return [grouped[code] for code in codes]
+
+
 def _regions_by_code() -> DataLoader[str, models.Region | None]:
     return DataLoader(load_fn=_load_regions)
 
 
 def _region_children_by_code() -> DataLoader[str, list[models.Region]]:
     return DataLoader(load_fn=_load_children)
+
+
+def _kims_by_id() -> DataLoader[int, models.Kim | None]:
+    return DataLoader(load_fn=_load_kims)
+
+
+def _kim_members_by_kim_id() -> DataLoader[int, list[models.KimMember]]:
+    return DataLoader(load_fn=_load_members)
+
+
+def _kims_within_code() -> DataLoader[str, list[models.Kim]]:
+    return DataLoader(load_fn=_load_kims_within)
 
 
 @dataclass(slots=True)
@@ -37,4 +65,11 @@ class Loaders:
     )
     region_children_by_code: DataLoader[str, list[models.Region]] = field(
         default_factory=_region_children_by_code
+    )
+    kims_by_id: DataLoader[int, models.Kim | None] = field(default_factory=_kims_by_id)
+    kim_members_by_kim_id: DataLoader[int, list[models.KimMember]] = field(
+        default_factory=_kim_members_by_kim_id
+    )
+    kims_within_code: DataLoader[str, list[models.Kim]] = field(
+        default_factory=_kims_within_code
     )

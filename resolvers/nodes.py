@@ -1,16 +1,44 @@
-"""`node(id:)`: any Node by its opaque global id."""
+"""`node(id:)`: any public Node by its opaque global id."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import strawberry
 
+from kimgraph import models
 from kimgraph.context import Info
 from schema.common import Node, decode_global_id
+from schema.kims import Kim, KimMember
 from schema.regions import REGION_TYPES, region_from_model
 
-_REGION_TYPE_NAMES = frozenset(t.__name__ for t in REGION_TYPES)
+
+async def _region(info: Info, type_name: str, key: str) -> Node | None:
+    row = await info.context.loaders.regions_by_code.load(key)
+    if row is None:
+        return None
+    region = region_from_model(row)
+    return region if type(region).__name__ == type_name else None
+
+
+async def _kim(info: Info, type_name: str, key: str) -> Node | None:
+    row = (
+        await info.context.loaders.kims_by_id.load(int(key)) if key.isdigit() else None
+    )
+    return Kim.from_model(row) if row is not None else None
+
+
+async def _kim_member(info: Info, type_name: str, key: str) -> Node | None:
+    row = await models.KimMember.get_or_none(id=int(key)) if key.isdigit() else None
+    return KimMember.from_model(row) if row is not None else None
+
+
+_RESOLVERS: dict[str, Callable[[Info, str, str], Awaitable[Node | None]]] = {
+    **{region_type.__name__: _region for region_type in REGION_TYPES},
+    "Kim": _kim,
+    "KimMember": _kim_member,
+}
 
 
 @strawberry.type
@@ -25,13 +53,7 @@ class NodeQueries:
         id: Annotated[strawberry.ID, strawberry.argument(description="A Node's `id`.")],
     ) -> Node | None:
         decoded = decode_global_id(id)
-        if decoded is None:
+        if decoded is None or decoded[0] not in _RESOLVERS:
             return None
         type_name, key = decoded
-        if type_name in _REGION_TYPE_NAMES:
-            row = await info.context.loaders.regions_by_code.load(key)
-            if row is None:
-                return None
-            region = region_from_model(row)
-            return region if type(region).__name__ == type_name else None
-        return None
+        return await _RESOLVERS[type_name](info, type_name, key)

@@ -9,7 +9,14 @@ import strawberry
 from kimgraph import regions
 from kimgraph.context import Info
 from kimgraph.region_queries import RegionFilter, region_page
-from schema.common import Connection, decode_cursor, page_size
+from schema.common import (
+    DEFAULT_PAGE_SIZE,
+    After,
+    Connection,
+    First,
+    decode_cursor,
+    page_size,
+)
 from schema.regions import (
     REGION_CURSOR,
     Region,
@@ -57,14 +64,8 @@ class RegionQueries:
                 description="Only regions below this code (the region itself excluded)."
             ),
         ] = None,
-        first: Annotated[
-            int | None,
-            strawberry.argument(description="Page size: default 20, at most 100."),
-        ] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(description="Return items after this cursor."),
-        ] = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Connection[Region]:
         where = RegionFilter(
             search=search.strip() if search else None,

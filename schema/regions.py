@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
 from kimgraph import models, regions
 from kimgraph.context import Info
 from schema.common import (
+    DEFAULT_PAGE_SIZE,
+    After,
     Connection,
     Edge,
+    First,
     Node,
     PageInfo,
     decode_cursor,
@@ -20,6 +23,9 @@ from schema.common import (
     encode_global_id,
     page_size,
 )
+
+if TYPE_CHECKING:
+    from schema.kims import Kim
 
 REGION_CURSOR = "region"
 
@@ -105,17 +111,25 @@ class Region(Node):
     async def children(
         self,
         info: Info,
-        first: Annotated[
-            int | None,
-            strawberry.argument(description="Page size: default 20, at most 100."),
-        ] = None,
-        after: Annotated[
-            str | None,
-            strawberry.argument(description="Return items after this cursor."),
-        ] = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
     ) -> Connection[Region]:
         rows = await info.context.loaders.region_children_by_code.load(self.code)
         return region_connection_from_list(rows, first, after)
+
+    @strawberry.field(
+        description="KIM serving this region or a region below it, oldest first."
+    )
+    async def kims(
+        self,
+        info: Info,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+    ) -> Connection[Annotated[Kim, strawberry.lazy("schema.kims")]]:
+        from schema.kims import kim_connection_from_list
+
+        rows = await info.context.loaders.kims_within_code.load(self.code)
+        return kim_connection_from_list(rows, first, after)
 
 
 async def _children(

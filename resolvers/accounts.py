@@ -1,0 +1,77 @@
+"""The viewer, sign-in tokens and partner API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from kimgraph import auth
+from kimgraph.authorization import Action, enforce
+from kimgraph.context import Info
+from kimgraph.errors import Problem, UserInputError
+from kimgraph.regions import validate
+from schema.accounts import (
+    ApiKey,
+    TokenCreateInput,
+    TokenCreatePayload,
+    TokenRevokePayload,
+    Viewer,
+)
+from schema.common import mutation
+
+
+@strawberry.type
+class AccountQueries:
+    @strawberry.field(description="The signed-in caller; null when anonymous.")
+    def me(self, info: Info) -> Viewer | None:
+        principal = info.context.principal
+        return None if principal.is_anonymous else Viewer(principal=principal)
+
+    @strawberry.field(
+        description="Partner API keys in the caller's region (ADMIN only), revoked "
+        "ones included, oldest first."
+    )
+    async def api_keys(self, info: Info) -> list[ApiKey]:
+        principal = info.context.principal
+        enforce(principal, Action.API_KEY_READ)
+        rows = await auth.list_api_keys(within=validate(str(principal.region_code)))
+        return [ApiKey.from_model(row) for row in rows]
+
+
+@strawberry.type
+class AccountMutations:
+    @mutation("Sign in: exchange a username and password for a bearer token.")
+    async def token_create(
+        self,
+        info: Info,
+        input: Annotated[
+            TokenCreateInput, strawberry.argument(description="Username and password.")
+        ],
+    ) -> TokenCreatePayload:
+        token, row = await auth.issue_token(
+            info.context.clock, input.username, input.password
+        )
+        return TokenCreatePayload(token=token, expires_at=row.expires_at)
+
+    @mutation(
+        "Sign out: revoke the bearer token of this request and close the "
+        "WebSocket connections it opened (code 4403)."
+    )
+    async def token_revoke(self, info: Info) -> TokenRevokePayload:
+        principal = info.context.principal
+        enforce(principal, Action.SIGNED_IN)
+        if principal.token_id is None:
+            raise UserInputError(
+                Problem(
+                    "INVALID",
+                    "this request was not signed in with a token; API keys are "
+                    "revoked with `kimgraph apikeys revoke`",
+                    None,
+                )
+            )
+        revoked = await auth.revoke_token(info.context.clock, principal.token_id)
+        closed = await info.context.connections.close_all(
+            ("token", principal.token_id), "token revoked"
+        )
+        return TokenRevokePayload(revoked=revoked, closed_connections=closed)

@@ -1,0 +1,145 @@
+"""The KIM registry: list, register, update, and manage members."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeVar
+
+import strawberry
+
+from kimgraph import kims, regions
+from kimgraph.context import Info
+from kimgraph.kim_queries import kim_page
+from schema.common import (
+    DEFAULT_PAGE_SIZE,
+    After,
+    Connection,
+    First,
+    decode_id,
+    mutation,
+    page_size,
+)
+from schema.kims import (
+    Kim,
+    KimMember,
+    KimMemberAddPayload,
+    KimMemberInput,
+    KimMemberRemovePayload,
+    KimRegisterInput,
+    KimRegisterPayload,
+    KimUpdateInput,
+    KimUpdatePayload,
+    kim_connection,
+    kim_cursor_key,
+)
+
+T = TypeVar("T")
+
+
+@strawberry.type
+class KimQueries:
+    @strawberry.field(
+        description="KIM serving a region or a region below it (all KIM without "
+        "`region`), oldest first. An unknown `region` is a NOT_FOUND error."
+    )
+    async def kims(
+        self,
+        region: Annotated[
+            str | None,
+            strawberry.argument(description="Code of the region; null for all KIM."),
+        ] = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+    ) -> Connection[Kim]:
+        rows, has_next, total = await kim_page(
+            regions.validate(region) if region is not None else None,
+            kim_cursor_key(after),
+            page_size(first),
+        )
+        return kim_connection(rows, has_next, total)
+
+
+def _given(value: T | None) -> T | None:
+    """The value of an optional input field, None when omitted or null."""
+    return None if value is strawberry.UNSET else value
+
+
+def _member(member: KimMemberInput) -> kims.MemberInput:
+    return kims.MemberInput(name=member.name, role=member.role.domain)
+
+
+@strawberry.type
+class KimMutations:
+    @mutation("Register a KIM in a region within the caller's scope.")
+    async def kim_register(
+        self,
+        info: Info,
+        input: Annotated[
+            KimRegisterInput, strawberry.argument(description="The new KIM.")
+        ],
+    ) -> KimRegisterPayload:
+        row = await kims.register_kim(
+            info.context.clock,
+            info.context.principal,
+            name=input.name,
+            region_code=input.region,
+            decree_number=input.decree_number,
+            established_on=input.established_on,
+            members=[_member(m) for m in input.members],
+        )
+        return KimRegisterPayload(kim=Kim.from_model(row))
+
+    @mutation("Change a KIM's name, decree number or founding date.")
+    async def kim_update(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The KIM's id.")],
+        input: Annotated[
+            KimUpdateInput, strawberry.argument(description="What to change.")
+        ],
+    ) -> KimUpdatePayload:
+        changes = kims.KimChanges(
+            # An explicit null name is checked like an empty one: it is refused.
+            name=None if input.name is strawberry.UNSET else input.name or "",
+            decree_number=_given(input.decree_number),
+            clear_decree_number=input.decree_number is None,
+            established_on=_given(input.established_on),
+            clear_established_on=input.established_on is None,
+        )
+        row = await kims.update_kim(
+            info.context.clock, info.context.principal, decode_id("Kim", id), changes
+        )
+        return KimUpdatePayload(kim=Kim.from_model(row))
+
+    @mutation("Add a member to a KIM; a KIM has at most one KETUA.")
+    async def kim_member_add(
+        self,
+        info: Info,
+        kim_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The KIM's id.")
+        ],
+        input: Annotated[
+            KimMemberInput, strawberry.argument(description="The new member.")
+        ],
+    ) -> KimMemberAddPayload:
+        kim, member = await kims.add_member(
+            info.context.clock,
+            info.context.principal,
+            decode_id("Kim", kim_id),
+            _member(input),
+        )
+        return KimMemberAddPayload(
+            kim=Kim.from_model(kim), member=KimMember.from_model(member)
+        )
+
+    @mutation("Remove a member from its KIM.")
+    async def kim_member_remove(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The member's id.")
+        ],
+    ) -> KimMemberRemovePayload:
+        kim = await kims.remove_member(
+            info.context.clock, info.context.principal, decode_id("KimMember", id)
+        )
+        return KimMemberRemovePayload(kim=Kim.from_model(kim))
