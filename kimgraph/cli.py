@@ -1,9 +1,10 @@
-"""The `kimgraph` command: serve, import regions, print the schema."""
+"""The `kimgraph` command: serve, regions, accounts, API keys, demo, schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
@@ -13,7 +14,11 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from kimgraph import db, region_import
+from kimgraph import auth, db, region_import
+from kimgraph.clock import SystemClock
+from kimgraph.demo import load_demo
+from kimgraph.errors import ApiError, Problem, UserInputError
+from kimgraph.principals import Role
 from kimgraph.settings import Settings, SettingsError
 
 logger = logging.getLogger("kimgraph.cli")
@@ -47,6 +52,32 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("schema", help="print the GraphQL SDL")
+
+    accounts = commands.add_parser("accounts", help="accounts that sign in")
+    account_commands = accounts.add_subparsers(dest="accounts_command", required=True)
+    create = account_commands.add_parser("create", help="create an account")
+    create.add_argument("--username", required=True)
+    create.add_argument(
+        "--role", required=True, type=str.upper, help="ADMIN, OFFICER or KIM"
+    )
+    create.add_argument("--region", help="code of the region whose subtree it serves")
+    create.add_argument("--kim", type=int, help="the KIM's number (KIM accounts)")
+    create.add_argument("--display-name", help="shown instead of the username")
+    create.add_argument("--password", help="prompted for when omitted")
+
+    apikeys = commands.add_parser("apikeys", help="partner API keys")
+    key_commands = apikeys.add_subparsers(dest="apikeys_command", required=True)
+    key_create = key_commands.add_parser("create", help="create a key; shown once")
+    key_create.add_argument("--name", required=True, help="the partner app's name")
+    key_create.add_argument("--region", required=True, help="code of its region")
+    key_list = key_commands.add_parser("list", help="list keys, revoked ones too")
+    key_list.add_argument("--region", help="only keys within this region")
+    key_revoke = key_commands.add_parser("revoke", help="revoke a key")
+    key_revoke.add_argument("id", type=int, help="the key's number from `list`")
+
+    commands.add_parser(
+        "demo", help="load fictional demo KIM, accounts and a partner key"
+    )
     return parser
 
 
@@ -54,10 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
+        return _run(args, Settings.from_env())
     except SettingsError as exc:
         print(f"kimgraph: {exc}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -75,7 +109,136 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "regions":
         return asyncio.run(_import(settings, args.file, national=args.national))
-    return _serve(settings, args.host, args.port, args.workers)
+    if args.command == "serve":
+        return _serve(settings, args.host, args.port, args.workers)
+    return asyncio.run(_admin(settings, args))
+
+
+async def _admin(settings: Settings, args: argparse.Namespace) -> int:
+    """Run an accounts, apikeys or demo command against a migrated database."""
+    if args.command == "accounts" and args.password is None:
+        args.password = _prompt_password()
+    await db.migrate(settings.database_url)
+    await db.init(settings.database_url)
+    try:
+        return await _ADMIN_COMMANDS[_command_name(args)](args)
+    except UserInputError as exc:
+        for problem in exc.problems:
+            where = ".".join(problem.field or ())
+            print(
+                f"kimgraph: {where + ': ' if where else ''}{problem.message}",
+                file=sys.stderr,
+            )
+        return 1
+    except ApiError as exc:
+        print(f"kimgraph: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await db.close()
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    sub = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {sub}" if sub else str(args.command)
+
+
+def _prompt_password() -> str:
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise SystemExit("kimgraph: the passwords differ")
+    return first
+
+
+async def _accounts_create(args: argparse.Namespace) -> int:
+    account = await auth.create_account(
+        SystemClock(),
+        username=args.username,
+        password=args.password,
+        role=_role(args.role),
+        region_code=args.region,
+        kim_id=args.kim,
+        display_name=args.display_name,
+    )
+    print(
+        f"account {account.username} created: role {account.role}, "
+        f"region {account.region_id}"
+        + (f", KIM {account.kim_id}" if account.kim_id is not None else "")
+    )
+    return 0
+
+
+def _role(text: str) -> Role:
+    try:
+        return Role(text)
+    except ValueError:
+        raise UserInputError(
+            Problem(
+                "INVALID",
+                f"unknown role {text!r}; expected ADMIN, OFFICER or KIM",
+                ["role"],
+            )
+        ) from None
+
+
+async def _apikeys_create(args: argparse.Namespace) -> int:
+    key, row = await auth.create_api_key(SystemClock(), args.name, args.region)
+    print(f"API key {row.id} for {row.name} (region {row.region_id}):")
+    print(key)
+    print("Store it now: it is not shown again.", file=sys.stderr)
+    return 0
+
+
+async def _apikeys_list(args: argparse.Namespace) -> int:
+    rows = await auth.list_api_keys(within=args.region)
+    print(
+        f"{'id':>4}  {'prefix':<10}  {'region':<13}  {'created':<20}  {'revoked':<20}  name"
+    )
+    for row in rows:
+        revoked = (
+            row.revoked_at.strftime("%Y-%m-%d %H:%M UTC") if row.revoked_at else "-"
+        )
+        created = row.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        print(
+            f"{row.id:>4}  {row.prefix:<10}  {row.region_id:<13}  {created:<20}  "
+            f"{revoked:<20}  {row.name}"
+        )
+    return 0
+
+
+async def _apikeys_revoke(args: argparse.Namespace) -> int:
+    row = await auth.revoke_api_key(SystemClock(), args.id)
+    print(f"API key {row.id} ({row.name}) is revoked")
+    return 0
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    if not await region_import.has_regions():
+        await region_import.load_bundled_seed()
+    demo = await load_demo(SystemClock())
+    print("Demo data loaded (all of it fictional, marked DEMO):")
+    for kim in demo.kims:
+        print(f"  KIM {kim.id}: {kim.name} ({kim.region_id})")
+    print("Demo accounts (passwords are new on every run):")
+    for account in demo.accounts:
+        print(
+            f"  {account.username:<24} {account.role:<8} {account.region_code:<14} "
+            f"password {account.password}"
+        )
+    print(f"Demo partner API key (region 61.04): {demo.api_key}")
+    print(
+        "Sign in from GraphiQL with the tokenCreate mutation, then send "
+        '{"Authorization": "Bearer <token>"} in the headers tab.'
+    )
+    return 0
+
+
+_ADMIN_COMMANDS = {
+    "accounts create": _accounts_create,
+    "apikeys create": _apikeys_create,
+    "apikeys list": _apikeys_list,
+    "apikeys revoke": _apikeys_revoke,
+    "demo": _demo,
+}
 
 
 async def prepare_database(settings: Settings) -> None:

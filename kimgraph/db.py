@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
-from kimgraph.settings import Settings
+from kimgraph.settings import Settings, SettingsError
 
 MODEL_MODULES = ["kimgraph.models"]
 MIGRATIONS_MODULE = "kimgraph.migrations"
@@ -45,14 +47,34 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 TORTOISE_ORM = tortoise_config(Settings.from_env().database_url)
 
 
+def check_sqlite_folder(database_url: str) -> None:
+    """SettingsError unless a SQLite file's folder exists and is writable.
+
+    Tortoise 1.1.9 hangs instead of failing when SQLite cannot open its file.
+    """
+    connection = expand_db_url(database_url)
+    if connection["engine"] != "tortoise.backends.sqlite":
+        return
+    file_path = str(connection["credentials"]["file_path"])
+    if file_path == ":memory:":
+        return
+    folder = Path(file_path).resolve().parent
+    if not folder.is_dir():
+        raise SettingsError(f"the database folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SettingsError(f"the database folder {folder} is not writable")
+
+
 async def migrate(database_url: str) -> None:
     """Bring the database's schema up to the latest committed migration."""
+    check_sqlite_folder(database_url)
     await run_migrations(config=tortoise_config(database_url))
     await Tortoise.close_connections()
 
 
 async def init(database_url: str, *, create_db: bool = False) -> None:
     """Open the connections; usable from every task of the process."""
+    check_sqlite_folder(database_url)
     # Tortoise 1.x keeps its state in a ContextVar; uvicorn runs the lifespan in
     # another task than the requests, so the global fallback must be on.
     await Tortoise.init(

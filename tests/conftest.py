@@ -5,17 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from kimgraph import db as kimgraph_db
 from kimgraph import region_import
 from kimgraph.app import create_app
+from kimgraph.clock import FixedClock
 from kimgraph.settings import Settings
+from tests.people import Cast, make_cast
 from tests.services import database
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -31,6 +35,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest_asyncio.fixture
 async def db(database_url: str) -> AsyncIterator[str]:
     """The database migrated to the latest schema and connected."""
+    # Tortoise caches each model's INSERT statement by connection name only, so a
+    # PostgreSQL test after a SQLite one would reuse SQLite's "?" placeholders.
+    EXECUTOR_CACHE.clear()
     await kimgraph_db.migrate(database_url)
     await kimgraph_db.init(database_url)
     try:
@@ -46,21 +53,36 @@ async def ketapang(db: str) -> str:
     return db
 
 
+@pytest.fixture
+def clock() -> FixedClock:
+    """Time that moves only when a test says so: 2026-11-28 08:00 WIB."""
+    return FixedClock(datetime(2026, 11, 28, 1, 0, tzinfo=UTC))
+
+
 @pytest_asyncio.fixture
-async def client(ketapang: str) -> AsyncIterator[httpx.AsyncClient]:
+async def client(ketapang: str, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app in this process and event loop."""
-    app = create_app(Settings(database_url=ketapang))
+    app = create_app(Settings(database_url=ketapang), clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
 
 
+@pytest_asyncio.fixture
+async def cast(ketapang: str, clock: FixedClock) -> Cast:
+    """KIM in two kecamatan and a principal of every kind, with credentials."""
+    return await make_cast(clock)
+
+
 async def execute(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """POST a GraphQL operation; the decoded JSON body."""
     response = await client.post(
-        "/graphql", json={"query": query, "variables": variables or {}}
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
     )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
