@@ -190,9 +190,8 @@ async def _apikeys_create(args: argparse.Namespace) -> int:
 
 async def _apikeys_list(args: argparse.Namespace) -> int:
     rows = await auth.list_api_keys(within=args.region)
-    print(
-        f"{'id':>4}  {'prefix':<10}  {'region':<13}  {'created':<20}  {'revoked':<20}  name"
-    )
+    header = ("id", "prefix", "region", "created", "revoked", "name")
+    print("{:>4}  {:<10}  {:<13}  {:<20}  {:<20}  {}".format(*header))
     for row in rows:
         revoked = (
             row.revoked_at.strftime("%Y-%m-%d %H:%M UTC") if row.revoked_at else "-"

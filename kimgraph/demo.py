@@ -63,14 +63,14 @@ async def load_demo(clock: Clock) -> DemoSet:
                 members=[kims.MemberInput(n, r) for n, r in DEMO_MEMBERS],
             )
         demo_kims.append(kim)
-    wanted = (
+    wanted: tuple[tuple[str, Role, str | None, int | None], ...] = (
         ("demo.admin", Role.ADMIN, "61.04", None),
         ("demo.camat.deltapawan", Role.OFFICER, "61.04.16", None),
         ("demo.kim.sampit", Role.KIM, None, demo_kims[0].id),
     )
     accounts = []
     async with in_transaction():
-        for username, role, region_code, kim_id in wanted:
+        for username, role, scope, kim_id in wanted:
             password = secrets.token_urlsafe(12)
             await models.Account.filter(username=username).delete()
             account = await auth.create_account(
@@ -78,7 +78,7 @@ async def load_demo(clock: Clock) -> DemoSet:
                 username=username,
                 password=password,
                 role=role,
-                region_code=region_code,
+                region_code=scope,
                 kim_id=kim_id,
                 display_name=f"{username} (DEMO)",
             )
