@@ -118,8 +118,7 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
     """Run an accounts, apikeys or demo command against a migrated database."""
     if args.command == "accounts" and args.password is None:
         args.password = _prompt_password()
-    await db.migrate(settings.database_url)
-    await db.init(settings.database_url)
+    await open_database(settings)
     try:
         return await _ADMIN_COMMANDS[_command_name(args)](args)
     except UserInputError as exc:
@@ -211,8 +210,6 @@ async def _apikeys_revoke(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    if not await region_import.has_regions():
-        await region_import.load_bundled_seed()
     demo = await load_demo(SystemClock())
     print("Demo data loaded (all of it fictional, marked DEMO):")
     for kim in demo.kims:
@@ -240,16 +237,19 @@ _ADMIN_COMMANDS = {
 }
 
 
-async def prepare_database(settings: Settings) -> None:
-    """Migrate, and load the bundled Ketapang regions into an empty database."""
+async def open_database(settings: Settings) -> None:
+    """Migrate, connect, and load the bundled Ketapang regions if there are none."""
     await db.migrate(settings.database_url)
     await db.init(settings.database_url)
-    try:
-        if not await region_import.has_regions():
-            report = await region_import.load_bundled_seed()
-            logger.info("loaded %d bundled regions (Kabupaten Ketapang)", report.added)
-    finally:
-        await db.close()
+    if not await region_import.has_regions():
+        report = await region_import.load_bundled_seed()
+        logger.info("loaded %d bundled regions (Kabupaten Ketapang)", report.added)
+
+
+async def prepare_database(settings: Settings) -> None:
+    """Everything `serve` needs of the database before it starts."""
+    await open_database(settings)
+    await db.close()
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
