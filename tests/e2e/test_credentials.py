@@ -14,10 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+from tortoise import Tortoise
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
-
-from tortoise import Tortoise
 
 from kimgraph import db
 from tests.e2e.server import Server, running_server
