@@ -21,6 +21,11 @@ from kimgraph.context import Context
 from kimgraph.loaders import Loaders
 from kimgraph.settings import Settings
 from resolvers.accounts import AccountMutations, AccountQueries
+from resolvers.announcements import (
+    AnnouncementMutations,
+    AnnouncementQueries,
+    AnnouncementSubscriptions,
+)
 from resolvers.kims import KimMutations, KimQueries
 from resolvers.nodes import NodeQueries
 from resolvers.regions import RegionQueries
@@ -36,12 +41,19 @@ MAX_TOKENS = 5_000
 @strawberry.type(
     description="Read regions, KIM and the caller; find any object by its global id."
 )
-class Query(RegionQueries, KimQueries, AccountQueries, NodeQueries):
+class Query(
+    RegionQueries, KimQueries, AnnouncementQueries, AccountQueries, NodeQueries
+):
     pass
 
 
 @strawberry.type(description="Change data; expected failures come back as userErrors.")
-class Mutation(AccountMutations, KimMutations):
+class Mutation(AccountMutations, KimMutations, AnnouncementMutations):
+    pass
+
+
+@strawberry.type(description="Live changes over WebSocket.")
+class Subscription(AnnouncementSubscriptions):
     pass
 
 
@@ -81,6 +93,7 @@ def build_schema(settings: Settings) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(REGION_TYPES),
         extensions=[
             ApiErrors,

@@ -19,14 +19,19 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise
 
-from kimgraph import db
+from kimgraph import announcements, db
+from kimgraph.announcement_queries import prepare_events
 from kimgraph.api import build_schema
 from kimgraph.auth import InvalidCredentials, authenticate
 from kimgraph.clock import Clock, SystemClock
 from kimgraph.connections import ConnectionRegistry
 from kimgraph.context import Context
+from kimgraph.events.fanout import Hub
+from kimgraph.events.memory import MemoryBus
 from kimgraph.principals import ANONYMOUS
 from kimgraph.settings import Settings
+from kimgraph.timers import TimerLoop
+from kimgraph.websocket import TransportWSHandler
 
 logger = logging.getLogger("kimgraph.app")
 
@@ -37,8 +42,14 @@ MAX_OPERATIONS_PER_CONNECTION = 100
 class GraphQLView(GraphQL[Context, None]):
     """Strawberry's ASGI view with KIMgraph's context and authentication."""
 
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(
-        self, settings: Settings, clock: Clock, connections: ConnectionRegistry
+        self,
+        settings: Settings,
+        clock: Clock,
+        connections: ConnectionRegistry,
+        hub: Hub,
     ) -> None:
         super().__init__(
             build_schema(settings),
@@ -51,10 +62,13 @@ class GraphQLView(GraphQL[Context, None]):
             connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
             max_subscriptions_per_connection=MAX_OPERATIONS_PER_CONNECTION,
             allowed_origins=settings.allowed_origins,
+            keep_alive=True,
+            keep_alive_interval=settings.ws_ping_seconds,
         )
         self.settings = settings
         self.clock = clock
         self.connections = connections
+        self.hub = hub
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -79,6 +93,7 @@ class GraphQLView(GraphQL[Context, None]):
             principal=principal,
             request=request,
             connections=self.connections,
+            hub=self.hub,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | None:
@@ -117,32 +132,71 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def readyz(request: Request) -> Response:
-    """The database answers; 503 otherwise."""
+async def _database_ok() -> bool:
     try:
         await Tortoise.get_connection("default").execute_query("SELECT 1")
     except Exception:  # whatever the failure, the server is not ready
-        logger.warning("readiness check failed", exc_info=True)
-        return JSONResponse(
-            {"status": "unavailable", "database": "unreachable"}, status_code=503
-        )
-    return JSONResponse({"status": "ok", "database": "ok"})
+        logger.warning("readiness check: database unreachable", exc_info=True)
+        return False
+    return True
+
+
+async def _bus_ok(hub: Hub) -> bool:
+    try:
+        return await hub.bus.ping()
+    except Exception:  # whatever the failure, the bus is not usable
+        logger.warning("readiness check: event bus unreachable", exc_info=True)
+        return False
 
 
 def create_app(
-    settings: Settings | None = None, clock: Clock | None = None
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    *,
+    manage_database: bool = True,
 ) -> Starlette:
     """The ASGI application; reads the environment unless given settings."""
     settings = settings or Settings.from_env()
-    view = GraphQLView(settings, clock or SystemClock(), ConnectionRegistry())
+    clock = clock or SystemClock()
+    hub = Hub(
+        MemoryBus(),
+        {announcements.STREAM: prepare_events},
+        poll_interval=settings.event_poll_seconds,
+    )
+    timer_loop = TimerLoop(
+        clock,
+        announcements.TIMER_HANDLERS,
+        hub.announce,
+        interval=settings.timer_interval_seconds,
+        retention=timedelta(days=settings.event_retention_days),
+    )
+    view = GraphQLView(settings, clock, ConnectionRegistry(), hub)
+
+    async def readyz(request: Request) -> Response:
+        """The database and the event bus answer; 503 otherwise."""
+        database, bus = await _database_ok(), await _bus_ok(hub)
+        body = {
+            "status": "ok" if database and bus else "unavailable",
+            "database": "ok" if database else "unreachable",
+            "eventBus": "ok" if bus else "unreachable",
+        }
+        return JSONResponse(body, status_code=200 if database and bus else 503)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await db.init(settings.database_url)
+        if manage_database:
+            await db.init(settings.database_url)
+        await hub.bus.start()
+        await hub.start()
+        timer_loop.start()
         try:
             yield
         finally:
-            await db.close()
+            await timer_loop.close()
+            await hub.close()
+            await hub.bus.close()
+            if manage_database:
+                await db.close()
 
     return Starlette(
         routes=[

@@ -14,6 +14,7 @@ class Action(enum.Enum):
     """Everything that needs more than anonymous access."""
 
     KIM_MANAGE = "manage KIM (register, update, members)"
+    ANNOUNCEMENT_PUBLISH = "publish, change or relay announcements"
     API_KEY_READ = "list partner API keys"
     SIGNED_IN = "act as a signed-in caller"
 
@@ -29,6 +30,7 @@ class Decision(enum.Enum):
 
 _ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.KIM_MANAGE: frozenset({Role.ADMIN, Role.OFFICER}),
+    Action.ANNOUNCEMENT_PUBLISH: frozenset({Role.ADMIN, Role.OFFICER, Role.KIM}),
     Action.API_KEY_READ: frozenset({Role.ADMIN}),
     Action.SIGNED_IN: frozenset(Role),
 }

@@ -10,6 +10,8 @@ from starlette.requests import HTTPConnection
 
 from kimgraph.clock import Clock, SystemClock
 from kimgraph.connections import ConnectionRegistry
+from kimgraph.events.fanout import Hub
+from kimgraph.events.memory import MemoryBus
 from kimgraph.loaders import Loaders
 from kimgraph.principals import ANONYMOUS, Principal
 from kimgraph.settings import Settings
@@ -25,6 +27,7 @@ class Context:
     request: HTTPConnection | None = None
     loaders: Loaders = field(default_factory=Loaders)
     connections: ConnectionRegistry = field(default_factory=ConnectionRegistry)
+    hub: Hub = field(default_factory=lambda: Hub(MemoryBus(), {}))
     # Filled by Strawberry from a WebSocket's connection_init payload.
     connection_params: dict[str, Any] | None = None
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from kimgraph import models
+from kimgraph.announcement_queries import announcements_by_ids, targets_by_ids
 from kimgraph.kim_queries import kims_by_ids, kims_within_codes, members_by_kim_ids
 from kimgraph.region_queries import children_by_codes, regions_by_codes
 
@@ -34,6 +35,24 @@ async def _load_members(ids: list[int]) -> list[list[models.KimMember]]:
 async def _load_kims_within(codes: list[str]) -> list[list[models.Kim]]:
     grouped = await kims_within_codes(codes)
     return [grouped[code] for code in codes]
+
+
+async def _load_announcements(ids: list[int]) -> list[models.Announcement | None]:
+    found = await announcements_by_ids(ids)
+    return [found.get(i) for i in ids]
+
+
+async def _load_targets(ids: list[int]) -> list[list[str]]:
+    grouped = await targets_by_ids(ids)
+    return [grouped[i] for i in ids]
+
+
+def _announcements_by_id() -> DataLoader[int, models.Announcement | None]:
+    return DataLoader(load_fn=_load_announcements)
+
+
+def _announcement_targets_by_id() -> DataLoader[int, list[str]]:
+    return DataLoader(load_fn=_load_targets)
 
 
 def _regions_by_code() -> DataLoader[str, models.Region | None]:
@@ -72,4 +91,10 @@ class Loaders:
     )
     kims_within_code: DataLoader[str, list[models.Kim]] = field(
         default_factory=_kims_within_code
+    )
+    announcements_by_id: DataLoader[int, models.Announcement | None] = field(
+        default_factory=_announcements_by_id
+    )
+    announcement_targets_by_id: DataLoader[int, list[str]] = field(
+        default_factory=_announcement_targets_by_id
     )

@@ -25,6 +25,9 @@ class Settings:
     max_query_depth: int = 12
     allowed_origins: tuple[str, ...] = ()
     log_level: str = "info"
+    ws_ping_seconds: float = 15.0
+    timer_interval_seconds: float = 1.0
+    event_poll_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,6 +48,11 @@ class Settings:
                 if origin.strip()
             ),
             log_level=env.get("KIMGRAPH_LOG_LEVEL", "info").lower(),
+            ws_ping_seconds=_positive_float(env, "KIMGRAPH_WS_PING_SECONDS", 15.0),
+            timer_interval_seconds=_positive_float(
+                env, "KIMGRAPH_TIMER_INTERVAL_SECONDS", 1.0
+            ),
+            event_poll_seconds=_positive_float(env, "KIMGRAPH_EVENT_POLL_SECONDS", 2.0),
         )
 
 
@@ -57,5 +65,18 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
     if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value > 0:
         raise SettingsError(f"{name} must be positive, got {value}")
     return value

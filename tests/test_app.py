@@ -26,7 +26,7 @@ async def test_readyz_checks_the_database(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert (response.status_code, response.json()) == (
         200,
-        {"status": "ok", "database": "ok"},
+        {"status": "ok", "database": "ok", "eventBus": "ok"},
     )
 
 
@@ -49,7 +49,7 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
     response = await unreachable_database.get("/readyz")
     assert (response.status_code, response.json()) == (
         503,
-        {"status": "unavailable", "database": "unreachable"},
+        {"status": "unavailable", "database": "unreachable", "eventBus": "ok"},
     )
 
 

@@ -1,0 +1,209 @@
+"""One listener per process: reads new events from the log once, fans them out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from kimgraph.events import log
+from kimgraph.events.bus import EventBus
+from kimgraph.events.log import EventRecord
+
+logger = logging.getLogger("kimgraph.events")
+
+# How many events a subscriber may have waiting before it counts as too slow.
+DEFAULT_QUEUE_SIZE = 256
+READ_BATCH = 500
+
+Preparer = Callable[[Sequence[EventRecord]], Awaitable[Mapping[int, object]]]
+EventFilter = Callable[[EventRecord], bool]
+
+
+class SlowConsumer(Exception):
+    """A subscriber fell further behind than its queue allows."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """An event and what its stream's preparer made of it (shared by all)."""
+
+    event: EventRecord
+    payload: object
+
+
+class Subscription:
+    """One subscriber's bounded queue of matching events."""
+
+    __slots__ = ("_hub", "_queue", "accepts", "overflowed", "start_position")
+
+    def __init__(self, hub: Hub, accepts: EventFilter, size: int) -> None:
+        self._hub = hub
+        # None marks an overflow: the subscriber resumes from its cursor.
+        self._queue: asyncio.Queue[Delivery | None] = asyncio.Queue(size)
+        self.accepts = accepts
+        self.overflowed = False
+        self.start_position = hub.position
+
+    def offer(self, delivery: Delivery) -> None:
+        if self.overflowed:
+            return
+        try:
+            self._queue.put_nowait(delivery)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            self._queue.put_nowait(None)
+
+    async def next(self) -> Delivery:
+        """The next event; SlowConsumer once the queue has overflowed."""
+        delivery = await self._queue.get()
+        if delivery is None:
+            raise SlowConsumer("the subscriber fell too far behind")
+        return delivery
+
+    def close(self) -> None:
+        self._hub._subscriptions.discard(self)
+
+
+class Hub:
+    """Follows the log for this process and offers each event to its subscribers."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        preparers: Mapping[str, Preparer],
+        *,
+        poll_interval: float = 2.0,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+    ) -> None:
+        self.bus = bus
+        self.preparers = dict(preparers)
+        self.poll_interval = poll_interval
+        self.queue_size = queue_size
+        self.position = 0
+        self.delivered = 0
+        self.slow_consumers = 0
+        self._subscriptions: set[Subscription] = set()
+        self._wakeup = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._lock = asyncio.Lock()
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscriptions)
+
+    async def start(self) -> None:
+        """Start from the log's current end; follow the bus and poll the log."""
+        self.position = await log.position()
+        self._tasks = [
+            asyncio.create_task(self._follow_bus(), name="kimgraph-bus"),
+            asyncio.create_task(self._follow_log(), name="kimgraph-log"),
+        ]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def subscribe(self, accepts: EventFilter) -> Subscription:
+        """Queue every later event that `accepts` takes."""
+        subscription = Subscription(self, accepts, self.queue_size)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    @contextlib.asynccontextmanager
+    async def subscription(self, accepts: EventFilter) -> AsyncIterator[Subscription]:
+        """subscribe(), closed on exit."""
+        subscription = self.subscribe(accepts)
+        try:
+            yield subscription
+        finally:
+            subscription.close()
+
+    def poke(self) -> None:
+        """Read the log now."""
+        self._wakeup.set()
+
+    async def announce(self, position: int) -> None:
+        """Tell every process (this one too) that events up to position committed."""
+        self.poke()
+        try:
+            await self.bus.publish(position)
+        except Exception:  # noqa: BLE001 - other processes poll the log instead
+            logger.warning("event bus publish failed; others will poll", exc_info=True)
+
+    async def replay(
+        self, stream: str, after_id: int, accepts: EventFilter
+    ) -> AsyncIterator[Delivery]:
+        """Matching logged events after a position, oldest first, up to the end."""
+        position = after_id
+        while True:
+            events = await log.read_after(position, [stream], READ_BATCH)
+            if not events:
+                return
+            matching = [e for e in events if accepts(e)]
+            payloads = await self.preparers[stream](matching) if matching else {}
+            for event in matching:
+                yield Delivery(event, payloads.get(event.id))
+            position = events[-1].id
+
+    async def catch_up(self) -> None:
+        """Read and deliver every event after the current position."""
+        async with self._lock:
+            while True:
+                events = await log.read_after(
+                    self.position, list(self.preparers), READ_BATCH
+                )
+                if not events:
+                    return
+                await self._deliver(events)
+                self.position = events[-1].id
+                if len(events) < READ_BATCH:
+                    return
+
+    async def _deliver(self, events: Sequence[EventRecord]) -> None:
+        payloads: dict[int, object] = {}
+        for stream, preparer in self.preparers.items():
+            batch = [e for e in events if e.stream == stream]
+            if batch:
+                payloads.update(await preparer(batch))
+        subscriptions = list(self._subscriptions)
+        for event in events:
+            delivery = Delivery(event, payloads.get(event.id))
+            for subscription in subscriptions:
+                if subscription.accepts(delivery.event):
+                    was_ok = not subscription.overflowed
+                    subscription.offer(delivery)
+                    if was_ok and subscription.overflowed:
+                        self.slow_consumers += 1
+                    else:
+                        self.delivered += 1
+
+    async def _follow_bus(self) -> None:
+        while True:
+            try:
+                async for _ in self.bus.listen():
+                    self._wakeup.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the log poll covers for a lost bus
+                logger.warning("event bus failed; polling the log", exc_info=True)
+            await asyncio.sleep(self.poll_interval)
+
+    async def _follow_log(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+            self._wakeup.clear()
+            try:
+                await self.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep following; the next poll retries
+                logger.exception("reading the event log failed")

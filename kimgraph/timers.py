@@ -1,0 +1,123 @@
+"""Due-time rows and the loop that fires them, each exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from kimgraph import models
+from kimgraph.clock import Clock
+from kimgraph.events import log
+
+logger = logging.getLogger("kimgraph.timers")
+
+# Fires one due row inside the claiming transaction; returns the last event id.
+Handler = Callable[[BaseDBAsyncClient, int, datetime], Awaitable[int | None]]
+BATCH = 100
+
+
+async def schedule(
+    conn: BaseDBAsyncClient, kind: str, entity_id: int, due_at: datetime
+) -> None:
+    """Make sure one unfired row of this kind for this entity is due at due_at."""
+    await (
+        models.Timer.filter(kind=kind, entity_id=entity_id, fired_at=None)
+        .using_db(conn)
+        .delete()
+    )
+    await models.Timer.create(
+        kind=kind, entity_id=entity_id, due_at=due_at, using_db=conn
+    )
+
+
+async def cancel(conn: BaseDBAsyncClient, kind: str, entity_id: int) -> None:
+    """Forget the unfired row of this kind for this entity, if any."""
+    await (
+        models.Timer.filter(kind=kind, entity_id=entity_id, fired_at=None)
+        .using_db(conn)
+        .delete()
+    )
+
+
+async def fire_due(clock: Clock, handlers: Mapping[str, Handler]) -> int | None:
+    """Fire every row due by now; the newest event id written, if any."""
+    now = clock.now()
+    newest: int | None = None
+    due = (
+        await models.Timer.filter(fired_at=None, due_at__lte=now)
+        .order_by("due_at", "id")
+        .limit(BATCH)
+    )
+    for row in due:
+        async with in_transaction() as conn:
+            # The conditional update is the claim: with several processes, only
+            # one sees a row count of 1.
+            claimed = (
+                await models.Timer.filter(id=row.id, fired_at=None)
+                .using_db(conn)
+                .update(fired_at=now)
+            )
+            if not claimed:
+                continue
+            event_id = await handlers[row.kind](conn, row.entity_id, row.due_at)
+        if event_id is not None:
+            newest = event_id
+    return newest
+
+
+class TimerLoop:
+    """Fires due rows every interval and applies event retention once an hour."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        handlers: Mapping[str, Handler],
+        on_events: Callable[[int], Awaitable[None]],
+        *,
+        interval: float = 1.0,
+        retention: timedelta = timedelta(days=30),
+    ) -> None:
+        self.clock = clock
+        self.handlers = handlers
+        self.on_events = on_events
+        self.interval = interval
+        self.retention = retention
+        self._task: asyncio.Task[None] | None = None
+        self._last_prune: datetime | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="kimgraph-timers")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def tick(self) -> None:
+        """One round: fire what is due, prune if an hour has passed."""
+        newest = await fire_due(self.clock, self.handlers)
+        if newest is not None:
+            await self.on_events(newest)
+        now = self.clock.now()
+        if self._last_prune is None or now - self._last_prune >= timedelta(hours=1):
+            self._last_prune = now
+            removed = await log.prune(now - self.retention)
+            if removed:
+                logger.info("event retention removed %d events", removed)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a failed round is retried next tick
+                logger.exception("timer round failed")
+            await asyncio.sleep(self.interval)

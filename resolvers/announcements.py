@@ -1,0 +1,292 @@
+"""Announcements: board-order lists, the four mutations, and the live event stream."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+from starlette.websockets import WebSocket
+
+from kimgraph import announcements, regions
+from kimgraph.announcement_queries import (
+    AnnouncementFilter,
+    Snapshot,
+    announcement_page,
+)
+from kimgraph.context import Info
+from kimgraph.events import log
+from kimgraph.events.fanout import Delivery, SlowConsumer
+from kimgraph.events.log import EventRecord
+from kimgraph.region_queries import require_region
+from schema.announcements import (
+    Announcement,
+    AnnouncementCategory,
+    AnnouncementConnection,
+    AnnouncementEvent,
+    AnnouncementEventKind,
+    AnnouncementPriority,
+    AnnouncementPublishInput,
+    AnnouncementPublishPayload,
+    AnnouncementRelayPayload,
+    AnnouncementUpdateInput,
+    AnnouncementUpdatePayload,
+    AnnouncementWithdrawPayload,
+    announcement_connection,
+    decode_page_cursor,
+)
+from schema.common import (
+    DEFAULT_PAGE_SIZE,
+    After,
+    First,
+    decode_id,
+    mutation,
+    page_size,
+)
+
+logger = logging.getLogger("kimgraph.subscriptions")
+
+CLOSE_SLOW_CONSUMER = 1013
+RegionCode = Annotated[str, strawberry.argument(description="A region's code.")]
+AnnouncementId = Annotated[
+    strawberry.ID, strawberry.argument(description="The announcement's id.")
+]
+
+
+async def list_announcements(
+    info: Info,
+    where: AnnouncementFilter,
+    first: int | None,
+    after: str | None,
+) -> AnnouncementConnection:
+    """A page of what a region shows, with the event position read before it."""
+    await require_region(where.region)
+    position = await log.position()
+    rows, has_next, total = await announcement_page(
+        where, info.context.clock.now(), decode_page_cursor(after), page_size(first)
+    )
+    return announcement_connection(rows, has_next, total, log.encode_cursor(position))
+
+
+@strawberry.type
+class AnnouncementQueries:
+    @strawberry.field(description="The announcement with this id, or null.")
+    async def announcement(self, info: Info, id: AnnouncementId) -> Announcement | None:
+        key = decode_id("Announcement", id)
+        row = await info.context.loaders.announcements_by_id.load(key) if key else None
+        return Announcement.from_model(row) if row is not None else None
+
+    @strawberry.field(
+        description="What a region shows: announcements targeted at it or at a "
+        "region above it (and below it with includeDescendants), EMERGENCY first, "
+        "then newest. An unknown region is a NOT_FOUND error."
+    )
+    async def announcements(
+        self,
+        info: Info,
+        region: RegionCode,
+        include_descendants: Annotated[
+            bool,
+            strawberry.argument(description="Also those targeted below the region."),
+        ] = False,
+        category: Annotated[
+            AnnouncementCategory | None,
+            strawberry.argument(description="Only this category."),
+        ] = None,
+        min_priority: Annotated[
+            AnnouncementPriority | None,
+            strawberry.argument(description="Only this priority or higher."),
+        ] = None,
+        active_only: Annotated[
+            bool, strawberry.argument(description="Only ACTIVE ones (the default).")
+        ] = True,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+    ) -> AnnouncementConnection:
+        where = AnnouncementFilter(
+            region=regions.validate(region),
+            include_descendants=include_descendants,
+            category=category.domain if category else None,
+            min_priority=min_priority.domain if min_priority else None,
+            active_only=active_only,
+        )
+        return await list_announcements(info, where, first, after)
+
+
+def _payload(outcome: announcements.Outcome) -> Announcement:
+    return Announcement.from_model(outcome.announcement)
+
+
+async def _announce(info: Info, outcome: announcements.Outcome) -> None:
+    if outcome.event_id is not None:
+        await info.context.hub.announce(outcome.event_id)
+
+
+@strawberry.type
+class AnnouncementMutations:
+    @mutation("Publish an announcement now or at validFrom, for regions in scope.")
+    async def announcement_publish(
+        self,
+        info: Info,
+        input: Annotated[
+            AnnouncementPublishInput, strawberry.argument(description="What to say.")
+        ],
+    ) -> AnnouncementPublishPayload:
+        outcome = await announcements.publish(
+            info.context.clock,
+            info.context.principal,
+            announcements.Draft(
+                title=input.title,
+                body=input.body,
+                category=input.category.domain,
+                priority=input.priority.domain,
+                targets=input.targets,
+                valid_from=input.valid_from,
+                valid_until=input.valid_until,
+                kim_id=decode_id("Kim", input.kim_id) if input.kim_id else None,
+            ),
+        )
+        await _announce(info, outcome)
+        return AnnouncementPublishPayload(announcement=_payload(outcome))
+
+    @mutation("Change an announcement; expectedRevision guards against overwrites.")
+    async def announcement_update(
+        self,
+        info: Info,
+        id: AnnouncementId,
+        input: Annotated[
+            AnnouncementUpdateInput, strawberry.argument(description="What to change.")
+        ],
+    ) -> AnnouncementUpdatePayload:
+        valid_until = input.valid_until
+        outcome = await announcements.update(
+            info.context.clock,
+            info.context.principal,
+            decode_id("Announcement", id),
+            announcements.Changes(
+                expected_revision=input.expected_revision,
+                title=input.title,
+                body=input.body,
+                category=input.category.domain if input.category else None,
+                priority=input.priority.domain if input.priority else None,
+                valid_until=None if valid_until is strawberry.UNSET else valid_until,
+                clear_valid_until=valid_until is None,
+            ),
+        )
+        await _announce(info, outcome)
+        return AnnouncementUpdatePayload(announcement=_payload(outcome))
+
+    @mutation("Withdraw an announcement for good; boards drop it at once.")
+    async def announcement_withdraw(
+        self,
+        info: Info,
+        id: AnnouncementId,
+        reason: Annotated[
+            str, strawberry.argument(description="Why, 1-500 characters.")
+        ],
+    ) -> AnnouncementWithdrawPayload:
+        outcome = await announcements.withdraw(
+            info.context.clock,
+            info.context.principal,
+            decode_id("Announcement", id),
+            reason,
+        )
+        await _announce(info, outcome)
+        return AnnouncementWithdrawPayload(announcement=_payload(outcome))
+
+    @mutation(
+        "Pass an announcement from another region on to regions in your scope; "
+        "its original targets stay."
+    )
+    async def announcement_relay(
+        self,
+        info: Info,
+        id: AnnouncementId,
+        targets: Annotated[
+            list[str], strawberry.argument(description="Codes of regions to add.")
+        ],
+    ) -> AnnouncementRelayPayload:
+        outcome = await announcements.relay(
+            info.context.clock,
+            info.context.principal,
+            decode_id("Announcement", id),
+            targets,
+        )
+        await _announce(info, outcome)
+        return AnnouncementRelayPayload(announcement=_payload(outcome))
+
+
+def to_event(delivery: Delivery) -> AnnouncementEvent | None:
+    """The GraphQL form of a delivered announcement event."""
+    snapshot = delivery.payload
+    if not isinstance(snapshot, Snapshot):
+        return None
+    return AnnouncementEvent(
+        cursor=delivery.event.cursor,
+        kind=AnnouncementEventKind[delivery.event.kind],
+        occurred_at=delivery.event.occurred_at,
+        announcement=Announcement.from_model(snapshot.announcement, snapshot.targets),
+    )
+
+
+@strawberry.type
+class AnnouncementSubscriptions:
+    @strawberry.subscription(
+        description="Changes to what a region shows: first every event after "
+        "`after` (an event's cursor or an eventCursor), in order, then live ones; "
+        "none missing, none twice. Without `after`, only new events. A cursor "
+        "older than the retention window ends with CURSOR_EXPIRED."
+    )
+    async def announcement_events(
+        self,
+        info: Info,
+        region: RegionCode,
+        include_descendants: Annotated[
+            bool,
+            strawberry.argument(description="Also events targeted below the region."),
+        ] = False,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Resume after this cursor."),
+        ] = None,
+    ) -> AsyncGenerator[AnnouncementEvent, None]:
+        code = regions.validate(region)
+        await require_region(code)
+        after_id = log.decode_cursor(after) if after is not None else None
+        if after_id is not None:
+            await log.check_cursor(after_id)
+
+        def accepts(event: EventRecord) -> bool:
+            return log.visible_from(event.regions, code, include_descendants)
+
+        async with info.context.hub.subscription(accepts) as live:
+            position = live.start_position if after_id is None else after_id
+            if after_id is not None:
+                replay = info.context.hub.replay(
+                    announcements.STREAM, after_id, accepts
+                )
+                async for delivery in replay:
+                    event = to_event(delivery)
+                    position = delivery.event.id
+                    if event is not None:
+                        yield event
+            while True:
+                try:
+                    delivery = await live.next()
+                except SlowConsumer:
+                    await _close_slow_consumer(info)
+                    return
+                if delivery.event.id <= position:
+                    continue
+                position = delivery.event.id
+                event = to_event(delivery)
+                if event is not None:
+                    yield event
+
+
+async def _close_slow_consumer(info: Info) -> None:
+    request = info.context.request
+    logger.info("closing a slow subscriber with 1013")
+    if isinstance(request, WebSocket):
+        await request.close(code=CLOSE_SLOW_CONSUMER, reason="slow consumer")
