@@ -185,7 +185,8 @@ async def publish(clock: Clock, principal: Principal, draft: Draft) -> Outcome:
     if problems:
         raise UserInputError(*problems)
     targets = await _check_targets(principal, draft.targets, ("input", "targets"))
-    assert title is not None and body is not None
+    assert title is not None, "a draft always has a title"
+    assert body is not None, "a draft always has a body"
     async with in_transaction() as conn:
         row = await models.Announcement.create(
             title=title,

@@ -118,6 +118,6 @@ class TimerLoop:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - a failed round is retried next tick
+            except Exception:  # a failed round is retried next tick
                 logger.exception("timer round failed")
             await asyncio.sleep(self.interval)

@@ -135,7 +135,7 @@ class Hub:
         self.poke()
         try:
             await self.bus.publish(position)
-        except Exception:  # noqa: BLE001 - other processes poll the log instead
+        except Exception:  # other processes poll the log instead
             logger.warning("event bus publish failed; others will poll", exc_info=True)
 
     async def replay(
@@ -192,7 +192,7 @@ class Hub:
                     self._wakeup.set()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the log poll covers for a lost bus
+            except Exception:  # the log poll covers for a lost bus
                 logger.warning("event bus failed; polling the log", exc_info=True)
             await asyncio.sleep(self.poll_interval)
 
@@ -205,5 +205,5 @@ class Hub:
                 await self.catch_up()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep following; the next poll retries
+            except Exception:  # keep following; the next poll retries
                 logger.exception("reading the event log failed")

@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
                 ('due_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('fired_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'timer', 'app': 'models', 'indexes': [Index(fields=['fired_at', 'due_at'])], 'pk_attr': 'id', 'table_description': 'Something that must happen at a time: fired once, by whichever process claims it.'},
+            options={'table': 'timer', 'app': 'models', 'indexes': [Index(fields=['fired_at', 'due_at'])], 'pk_attr': 'id', 'table_description': 'Something due at a time, fired once by whichever process claims it.'},
             bases=['Model'],
         ),
     ]

@@ -33,7 +33,7 @@ class EventLogState(Model):
 
 
 class Timer(Model):
-    """Something that must happen at a time: fired once, by whichever process claims it."""
+    """Something due at a time, fired once by whichever process claims it."""
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharField(max_length=32)
