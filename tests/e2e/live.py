@@ -1,0 +1,240 @@
+"""Helpers for live tests: a server with an admin token, GraphQL and WebSocket calls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.e2e.server import Server, running_server
+from tests.services import database
+
+DEADLINE_S = 30.0
+ADMIN_PASSWORD = "kata-sandi-admin-123"
+
+MUTATION_PUBLISH = """
+mutation ($input: AnnouncementPublishInput!) {
+  announcementPublish(input: $input) {
+    announcement { id title status revision }
+    userErrors { field code message }
+  }
+}
+"""
+MUTATION_WITHDRAW = """
+mutation ($id: ID!, $reason: String!) {
+  announcementWithdraw(id: $id, reason: $reason) {
+    announcement { id status } userErrors { code message }
+  }
+}
+"""
+SUBSCRIPTION_EVENTS = """
+subscription ($region: String!, $after: String, $below: Boolean) {
+  announcementEvents(region: $region, after: $after, includeDescendants: $below) {
+    cursor kind announcement { id title status targets { code } }
+  }
+}
+"""
+QUERY_BOARD = """
+query ($region: String!) {
+  announcements(region: $region, first: 100) {
+    eventCursor edges { node { id title } }
+  }
+}
+"""
+
+
+@dataclass
+class Live:
+    """A running server, signed in as the kabupaten's admin."""
+
+    server: Server
+    database_url: str
+    token: str
+    http: httpx.AsyncClient = field(init=False)
+
+    async def graphql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        response = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"authorization": f"Bearer {self.token}"},
+        )
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    async def cursor(self, region: str) -> str:
+        """The eventCursor of a fresh read: subscribing after it misses nothing."""
+        data = await self.graphql(QUERY_BOARD, {"region": region})
+        return str(data["announcements"]["eventCursor"])
+
+    async def publish(self, title: str, targets: list[str], **extra: Any) -> str:
+        """Publish; the new announcement's id."""
+        data = await self.graphql(
+            MUTATION_PUBLISH,
+            {
+                "input": {
+                    "title": title,
+                    "body": f"Isi pengumuman {title}",
+                    "category": "GENERAL",
+                    "targets": targets,
+                    **extra,
+                }
+            },
+        )
+        payload = data["announcementPublish"]
+        assert payload["userErrors"] == [], payload
+        return str(payload["announcement"]["id"])
+
+
+def cli(*args: str, env: dict[str, str], cwd: Path) -> str:
+    """Run `kimgraph` like an operator; its standard output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kimgraph.cli", *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return result.stdout
+
+
+@contextmanager
+def live_server(
+    backend: str, folder: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[Server, str, str]]:
+    """A server on a fresh database with an admin account; (server, url, token)."""
+    with database(backend, folder) as url:
+        environment = {
+            "KIMGRAPH_DATABASE_URL": url,
+            "KIMGRAPH_TIMER_INTERVAL_SECONDS": "0.2",
+            **(env or {}),
+        }
+        with running_server(folder, environment) as server:
+            cli(
+                "accounts",
+                "create",
+                "--username",
+                "admin",
+                "--role",
+                "ADMIN",
+                "--region",
+                "61.04",
+                "--password",
+                ADMIN_PASSWORD,
+                env=environment,
+                cwd=folder,
+            )
+            response = httpx.post(
+                f"{server.url}/graphql",
+                json={
+                    "query": "mutation ($i: TokenCreateInput!) "
+                    "{ tokenCreate(input: $i) { token } }",
+                    "variables": {
+                        "i": {"username": "admin", "password": ADMIN_PASSWORD}
+                    },
+                },
+                trust_env=False,
+            )
+            yield server, url, response.json()["data"]["tokenCreate"]["token"]
+
+
+class Subscriber:
+    """A graphql-transport-ws client following one subscription."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.pings = 0
+
+    @classmethod
+    async def open(
+        cls,
+        server: Server,
+        region: str,
+        after: str | None = None,
+        include_descendants: bool = False,
+        max_size: int | None = 2**20,
+    ) -> Subscriber:
+        ws = await connect(
+            server.ws_url,
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            proxy=None,
+            open_timeout=DEADLINE_S,
+            max_size=max_size,
+        )
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        subscriber = cls(ws)
+        ack = await subscriber.message()
+        assert ack == {"type": "connection_ack"}, ack
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "events",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": SUBSCRIPTION_EVENTS,
+                        "variables": {
+                            "region": region,
+                            "after": after,
+                            "below": include_descendants,
+                        },
+                    },
+                }
+            )
+        )
+        return subscriber
+
+    async def message(self) -> dict[str, Any]:
+        """The next message other than a ping (answered with a pong)."""
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(decode=True), DEADLINE_S)
+            message: dict[str, Any] = json.loads(raw)
+            if message.get("type") == "ping":
+                self.pings += 1
+                await self.ws.send(json.dumps({"type": "pong"}))
+                continue
+            return message
+
+    async def event(self) -> dict[str, Any]:
+        """The next subscription event."""
+        message = await self.message()
+        assert message.get("type") == "next", message
+        event: dict[str, Any] = message["payload"]["data"]["announcementEvents"]
+        return event
+
+    async def events(self, count: int) -> list[dict[str, Any]]:
+        return [await self.event() for _ in range(count)]
+
+    async def nothing_within(self, seconds: float) -> bool:
+        """True if no event arrives within the given time."""
+        try:
+            message = await asyncio.wait_for(self.message(), seconds)
+        except TimeoutError:
+            return True
+        raise AssertionError(f"unexpected message {message}")
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+def utc_in(seconds: float) -> str:
+    """An ISO time this many seconds from now."""
+    now = datetime.now(UTC).timestamp() + seconds
+    return datetime.fromtimestamp(now, UTC).isoformat()
+
+
+def token_suffix() -> str:
+    return secrets.token_hex(3)
