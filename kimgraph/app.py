@@ -19,7 +19,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise
 
-from kimgraph import announcements, db
+from kimgraph import announcements, board, db
 from kimgraph.announcement_queries import prepare_events
 from kimgraph.api import build_schema
 from kimgraph.auth import InvalidCredentials, authenticate
@@ -162,6 +162,7 @@ def create_app(
         MemoryBus(),
         {announcements.STREAM: prepare_events},
         poll_interval=settings.event_poll_seconds,
+        queue_size=settings.subscriber_queue_size,
     )
     timer_loop = TimerLoop(
         clock,
@@ -204,6 +205,7 @@ def create_app(
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *board.routes(),
         ],
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,

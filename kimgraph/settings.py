@@ -28,6 +28,7 @@ class Settings:
     ws_ping_seconds: float = 15.0
     timer_interval_seconds: float = 1.0
     event_poll_seconds: float = 2.0
+    subscriber_queue_size: int = 256
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +54,9 @@ class Settings:
                 env, "KIMGRAPH_TIMER_INTERVAL_SECONDS", 1.0
             ),
             event_poll_seconds=_positive_float(env, "KIMGRAPH_EVENT_POLL_SECONDS", 2.0),
+            subscriber_queue_size=_positive_int(
+                env, "KIMGRAPH_SUBSCRIBER_QUEUE_SIZE", 256
+            ),
         )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -42,7 +43,7 @@ mutation ($id: ID!, $reason: String!) {
 SUBSCRIPTION_EVENTS = """
 subscription ($region: String!, $after: String, $below: Boolean) {
   announcementEvents(region: $region, after: $after, includeDescendants: $below) {
-    cursor kind announcement { id title status targets { code } }
+    cursor kind announcement { id title body status targets { code } }
   }
 }
 """
@@ -89,8 +90,8 @@ class Live:
                     "body": f"Isi pengumuman {title}",
                     "category": "GENERAL",
                     "targets": targets,
-                    **extra,
                 }
+                | extra
             },
         )
         payload = data["announcementPublish"]
@@ -167,13 +168,25 @@ class Subscriber:
         after: str | None = None,
         include_descendants: bool = False,
         max_size: int | None = 2**20,
+        receive_buffer: int | None = None,
     ) -> Subscriber:
+        sock = None
+        if receive_buffer is not None:
+            # A small kernel buffer, set before connecting so the TCP window
+            # stays small: a reader that stops then pushes back at once.
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            sock.setblocking(False)
+            host, port = server.url.removeprefix("http://").split(":")
+            await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
         ws = await connect(
             server.ws_url,
             subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
             proxy=None,
             open_timeout=DEADLINE_S,
             max_size=max_size,
+            max_queue=4 if receive_buffer is not None else 16,
+            sock=sock,
         )
         await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
         subscriber = cls(ws)

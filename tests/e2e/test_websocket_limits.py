@@ -1,0 +1,108 @@
+"""WebSocket limits: slow consumers are closed with 1013, pings flow, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from websockets.exceptions import ConnectionClosed
+
+from tests.e2e.live import DEADLINE_S, Live, Subscriber, live_server
+from tests.e2e.server import Server
+
+DESA = "61.04.16.2006"
+BODY = "Air sungai naik. " * 580  # about 10 KB, near the 10,000-character limit
+
+
+def rss_kib(server: Server) -> int:
+    """The server process's resident memory."""
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1])
+
+
+@pytest.fixture
+def deployed(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
+    env = {"KIMGRAPH_SUBSCRIBER_QUEUE_SIZE": "32", "KIMGRAPH_WS_PING_SECONDS": "1"}
+    with live_server("sqlite", tmp_path, env) as deployment:
+        yield deployment
+
+
+@pytest_asyncio.fixture
+async def live(deployed: tuple[Server, str, str]) -> AsyncIterator[Live]:
+    server, url, token = deployed
+    state = Live(server, url, token)
+    async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:
+        state.http = http
+        yield state
+
+
+async def test_a_reader_that_stops_is_closed_with_1013_and_memory_stays_bounded(
+    live: Live,
+) -> None:
+    # given: a board that reads one event, then stops reading (its client buffers
+    # 4 messages and 8 KB, so TCP pushes back on the server)
+    stalled = await Subscriber.open(
+        live.server, DESA, after=await live.cursor(DESA), receive_buffer=8192
+    )
+    await live.publish("Pertama", [DESA], body=BODY)
+    first = await stalled.event()
+    await live.publish("Pemanasan", [DESA], body=BODY)
+    before = rss_kib(live.server)
+    # when: 800 announcements of 10 KB (8 MB, more than the kernel buffers) follow
+    titles = [f"Banjir {n:03d}" for n in range(800)]
+    for title in titles:
+        await live.publish(title, [DESA], body=BODY)
+    after = rss_kib(live.server)
+    # then: the server did not keep 8 MB for the stalled reader
+    assert after - before < 12 * 1024, (before, after)
+    # and when the reader wakes up it finds the close code, after what was sent
+    received: list[str] = []
+    with pytest.raises(ConnectionClosed) as closed:
+        async with asyncio.timeout(DEADLINE_S * 2):
+            while True:
+                received.append((await stalled.event())["announcement"]["title"])
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1013, "slow consumer")
+    assert len(received) < 801
+    # and resuming with its last cursor loses nothing
+    resumed = await Subscriber.open(live.server, DESA, after=first["cursor"])
+    rest = [(await resumed.event())["announcement"]["title"] for _ in range(801)]
+    assert rest == ["Pemanasan", *titles]
+    await resumed.close()
+
+
+async def test_the_server_pings_idle_sockets(live: Live) -> None:
+    # given: pings every second (KIMGRAPH_WS_PING_SECONDS=1)
+    board = await Subscriber.open(live.server, DESA, after=await live.cursor(DESA))
+    # when: nothing happens for a while
+    assert await board.nothing_within(3.5)
+    # then
+    assert board.pings >= 2
+    await board.close()
+
+
+async def test_at_most_100_operations_per_connection(live: Live) -> None:
+    # given
+    board = await Subscriber.open(live.server, DESA, after=await live.cursor(DESA))
+    query = f'subscription {{ announcementEvents(region: "{DESA}") {{ kind }} }}'
+    # when: 100 more subscriptions on the same socket
+    for n in range(100):
+        await board.ws.send(
+            json.dumps(
+                {"id": f"extra-{n}", "type": "subscribe", "payload": {"query": query}}
+            )
+        )
+    # then: the 101st operation is refused
+    message = await asyncio.wait_for(board.message(), DEADLINE_S)
+    assert message == {
+        "id": "extra-99",
+        "type": "error",
+        "payload": [{"message": "Subscription limit reached"}],
+    }
+    await board.close()
