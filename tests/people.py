@@ -9,7 +9,7 @@ from datetime import date
 
 from tortoise.models import Model
 
-from kimgraph import auth, kims, models
+from kimgraph import announcements, auth, kims, models
 from kimgraph.clock import Clock
 from kimgraph.principals import Principal, Role
 
@@ -35,6 +35,8 @@ class Cast:
     home_kim: models.Kim
     other_kim: models.Kim
     home_member: models.KimMember
+    home_announcement: models.Announcement
+    other_announcement: models.Announcement
 
 
 PRINCIPALS = (
@@ -92,6 +94,30 @@ async def make_cast(clock: Clock) -> Cast:
         members=[],
     )
     home_member = await models.KimMember.get(kim_id=home_kim.id)
+    home_announcement = (
+        await announcements.publish(
+            clock,
+            ROOT,
+            announcements.Draft(
+                title="Posyandu Suka Bangun",
+                body="Posyandu balita hari Sabtu pukul 08.00 WIB.",
+                category=models.AnnouncementCategory.HEALTH,
+                targets=[HOME_DESA],
+            ),
+        )
+    ).announcement
+    other_announcement = (
+        await announcements.publish(
+            clock,
+            ROOT,
+            announcements.Draft(
+                title="Gotong royong Padang",
+                body="Kerja bakti membersihkan parit.",
+                category=models.AnnouncementCategory.SOCIAL,
+                targets=[OTHER_DESA],
+            ),
+        )
+    ).announcement
     key, _ = await auth.create_api_key(clock, "Aplikasi Layanan Publik", "61.04")
     tokens = {
         "kim_other_desa": await _account(
@@ -108,7 +134,14 @@ async def make_cast(clock: Clock) -> Cast:
     headers = {name: {"authorization": f"Bearer {t}"} for name, t in tokens.items()}
     headers["partner"] = {"authorization": f"Bearer {key}"}
     headers["anonymous"] = {}
-    return Cast(headers, home_kim, other_kim, home_member)
+    return Cast(
+        headers,
+        home_kim,
+        other_kim,
+        home_member,
+        home_announcement,
+        other_announcement,
+    )
 
 
 async def snapshot() -> dict[str, list[tuple[object, ...]]]:
@@ -119,6 +152,10 @@ async def snapshot() -> dict[str, list[tuple[object, ...]]]:
         "account": models.Account,
         "access_token": models.AccessToken,
         "api_key": models.ApiKey,
+        "announcement": models.Announcement,
+        "announcement_target": models.AnnouncementTarget,
+        "event": models.Event,
+        "timer": models.Timer,
     }
     result = {}
     for name, model in tables.items():

@@ -38,6 +38,34 @@ MUTATION_TOKEN_REVOKE = """
 mutation { tokenRevoke { revoked userErrors { field code message } } }
 """
 QUERY_API_KEYS = "{ apiKeys { name prefix region { code } } }"
+MUTATION_ANNOUNCEMENT_PUBLISH = """
+mutation ($input: AnnouncementPublishInput!) {
+  announcementPublish(input: $input) {
+    announcement { title } userErrors { field code message }
+  }
+}
+"""
+MUTATION_ANNOUNCEMENT_UPDATE = """
+mutation ($id: ID!, $input: AnnouncementUpdateInput!) {
+  announcementUpdate(id: $id, input: $input) {
+    announcement { title } userErrors { field code message }
+  }
+}
+"""
+MUTATION_ANNOUNCEMENT_WITHDRAW = """
+mutation ($id: ID!) {
+  announcementWithdraw(id: $id, reason: "Salah tanggal") {
+    announcement { status } userErrors { field code message }
+  }
+}
+"""
+MUTATION_ANNOUNCEMENT_RELAY = """
+mutation ($id: ID!, $targets: [String!]!) {
+  announcementRelay(id: $id, targets: $targets) {
+    announcement { title } userErrors { field code message }
+  }
+}
+"""
 
 ALLOW = "allow"
 KIM_MANAGERS = {
@@ -49,7 +77,22 @@ KIM_MANAGERS = {
     "admin": ALLOW,
 }
 
+ANNOUNCERS = {
+    "anonymous": "UNAUTHENTICATED",
+    "partner": "FORBIDDEN",
+    "kim_other_desa": "OUT_OF_SCOPE",
+    "officer_out_of_scope": "OUT_OF_SCOPE",
+    "officer_in_scope": ALLOW,
+    "admin": ALLOW,
+}
+
 Operation = Callable[[Cast], tuple[str, dict[str, Any]]]
+
+
+def announcement_id(cast: Cast, which: str = "home") -> str:
+    row = cast.home_announcement if which == "home" else cast.other_announcement
+    return encode_global_id("Announcement", str(row.id))
+
 
 OPERATIONS: dict[str, tuple[Operation, dict[str, str]]] = {
     "kimRegister": (
@@ -96,6 +139,41 @@ OPERATIONS: dict[str, tuple[Operation, dict[str, str]]] = {
             "officer_in_scope": ALLOW,
             "admin": ALLOW,
         },
+    ),
+    "announcementPublish": (
+        lambda cast: (
+            MUTATION_ANNOUNCEMENT_PUBLISH,
+            {
+                "input": {
+                    "title": "Vaksinasi",
+                    "body": "Vaksinasi di balai desa.",
+                    "category": "HEALTH",
+                    "targets": ["61.04.16.2006"],
+                }
+            },
+        ),
+        ANNOUNCERS,
+    ),
+    "announcementUpdate": (
+        lambda cast: (
+            MUTATION_ANNOUNCEMENT_UPDATE,
+            {
+                "id": announcement_id(cast),
+                "input": {"expectedRevision": 1, "title": "Posyandu (diubah)"},
+            },
+        ),
+        ANNOUNCERS,
+    ),
+    "announcementWithdraw": (
+        lambda cast: (MUTATION_ANNOUNCEMENT_WITHDRAW, {"id": announcement_id(cast)}),
+        ANNOUNCERS,
+    ),
+    "announcementRelay": (
+        lambda cast: (
+            MUTATION_ANNOUNCEMENT_RELAY,
+            {"id": announcement_id(cast, "other"), "targets": ["61.04.16.2006"]},
+        ),
+        ANNOUNCERS,
     ),
     "apiKeys": (
         lambda cast: (QUERY_API_KEYS, {}),
