@@ -30,6 +30,7 @@ from kimgraph.events.fanout import Hub
 from kimgraph.events.memory import MemoryBus
 from kimgraph.principals import ANONYMOUS
 from kimgraph.settings import Settings
+from kimgraph.sharing import Sharing
 from kimgraph.timers import TimerLoop
 from kimgraph.websocket import TransportWSHandler
 
@@ -69,6 +70,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.clock = clock
         self.connections = connections
         self.hub = hub
+        self.sharing = Sharing()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

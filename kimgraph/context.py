@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -18,6 +19,23 @@ from kimgraph.settings import Settings
 
 
 @dataclass(slots=True)
+class StreamMode:
+    """How a shared subscription runs its resolver (see kimgraph.sharing).
+
+    live_only: skip any replay and follow new events (one run for many sockets);
+    replay_only: send the logged events after `after`, then end. The resolver
+    records the id of each event it yields, so the caller can splice the two.
+    """
+
+    live_only: bool = False
+    replay_only: bool = False
+    last_event_id: int = 0
+    completed: bool = False
+    # Set once a live-only run follows the hub: from then on nothing is missed.
+    following: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(slots=True)
 class Context:
     """What a resolver may know about the request it serves."""
 
@@ -30,6 +48,7 @@ class Context:
     hub: Hub = field(default_factory=lambda: Hub(MemoryBus(), {}))
     # Filled by Strawberry from a WebSocket's connection_init payload.
     connection_params: dict[str, Any] | None = None
+    stream_mode: StreamMode | None = None
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

@@ -260,16 +260,32 @@ class AnnouncementSubscriptions:
         def accepts(event: EventRecord) -> bool:
             return log.visible_from(event.regions, code, include_descendants)
 
+        mode = info.context.stream_mode
+        if mode is not None and mode.replay_only:
+            # A shared subscriber catching up; kimgraph.sharing splices it in.
+            replay = info.context.hub.replay(
+                announcements.STREAM, after_id or 0, accepts
+            )
+            async for delivery in replay:
+                mode.last_event_id = delivery.event.id
+                if (event := to_event(delivery)) is not None:
+                    yield event
+            mode.completed = True
+            return
+        if mode is not None and mode.live_only:
+            after_id = None
         async with info.context.hub.subscription(accepts) as live:
             position = live.start_position if after_id is None else after_id
+            if mode is not None:
+                mode.last_event_id = position
+                mode.following.set()
             if after_id is not None:
                 replay = info.context.hub.replay(
                     announcements.STREAM, after_id, accepts
                 )
                 async for delivery in replay:
-                    event = to_event(delivery)
                     position = delivery.event.id
-                    if event is not None:
+                    if (event := to_event(delivery)) is not None:
                         yield event
             while True:
                 try:
@@ -280,8 +296,9 @@ class AnnouncementSubscriptions:
                 if delivery.event.id <= position:
                     continue
                 position = delivery.event.id
-                event = to_event(delivery)
-                if event is not None:
+                if mode is not None:
+                    mode.last_event_id = position
+                if (event := to_event(delivery)) is not None:
                     yield event
 
 

@@ -169,6 +169,7 @@ class Subscriber:
         include_descendants: bool = False,
         max_size: int | None = 2**20,
         receive_buffer: int | None = None,
+        query: str = SUBSCRIPTION_EVENTS,
     ) -> Subscriber:
         sock = None
         if receive_buffer is not None:
@@ -198,7 +199,7 @@ class Subscriber:
                     "id": "events",
                     "type": "subscribe",
                     "payload": {
-                        "query": SUBSCRIPTION_EVENTS,
+                        "query": query,
                         "variables": {
                             "region": region,
                             "after": after,

@@ -17,6 +17,18 @@ from tests.e2e.server import Server
 
 DESA = "61.04.16.2006"
 BODY = "Air sungai naik. " * 580  # about 10 KB, near the 10,000-character limit
+# The body ten times over: 100 KB frames fill the kernel's buffers quickly, well
+# before uvicorn's keepalive (35 s without a pong) would close the reader itself.
+SUBSCRIPTION_HEAVY = """
+subscription ($region: String!, $after: String, $below: Boolean) {
+  announcementEvents(region: $region, after: $after, includeDescendants: $below) {
+    cursor kind announcement {
+      title b0: body b1: body b2: body b3: body b4: body
+      b5: body b6: body b7: body b8: body b9: body
+    }
+  }
+}
+"""
 
 
 def rss_kib(server: Server) -> int:
@@ -54,18 +66,22 @@ async def test_a_reader_that_stops_is_closed_with_1013_and_memory_stays_bounded(
     # given: a board that reads one event, then stops reading (its client buffers
     # 4 messages and 8 KB, so TCP pushes back on the server)
     stalled = await Subscriber.open(
-        live.server, DESA, after=await live.cursor(DESA), receive_buffer=8192
+        live.server,
+        DESA,
+        after=await live.cursor(DESA),
+        receive_buffer=8192,
+        query=SUBSCRIPTION_HEAVY,
     )
     await live.publish("Pertama", [DESA], body=BODY)
     first = await stalled.event()
     await live.publish("Pemanasan", [DESA], body=BODY)
     before = rss_kib(live.server)
-    # when: 800 announcements of 10 KB (8 MB, more than the kernel buffers) follow
-    titles = [f"Banjir {n:03d}" for n in range(800)]
+    # when: 120 more frames of 100 KB (12 MB, more than the kernel buffers)
+    titles = [f"Banjir {n:03d}" for n in range(120)]
     for title in titles:
         await live.publish(title, [DESA], body=BODY)
     after = rss_kib(live.server)
-    # then: the server did not keep 8 MB for the stalled reader
+    # then: the server did not keep 12 MB for the stalled reader
     assert after - before < 12 * 1024, (before, after)
     # and when the reader wakes up it finds the close code, after what was sent
     received: list[str] = []
@@ -73,10 +89,10 @@ async def test_a_reader_that_stops_is_closed_with_1013_and_memory_stays_bounded(
         await asyncio.wait_for(read_titles(stalled, received), DEADLINE_S * 2)
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1013, "slow consumer")
-    assert len(received) < 801
+    assert len(received) < 121
     # and resuming with its last cursor loses nothing
     resumed = await Subscriber.open(live.server, DESA, after=first["cursor"])
-    rest = [(await resumed.event())["announcement"]["title"] for _ in range(801)]
+    rest = [(await resumed.event())["announcement"]["title"] for _ in range(121)]
     assert rest == ["Pemanasan", *titles]
     await resumed.close()
 

@@ -1,0 +1,278 @@
+"""One execution per event for many identical subscriptions, one encoding per event.
+
+Boards of one desa send the same `announcementEvents` document with the same
+variables. Executing and serialising it once per socket costs ~9x a bare
+broadcast (PERFORMANCE.md); here a Group runs it once, encodes the payload once,
+and each member gets the frame with its own operation id spliced in. A member
+that resumes with `after` first replays the log on its own, buffering the group's
+frames meanwhile, and joins at the seam: events are deduplicated by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+from asyncio import FIRST_COMPLETED
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    parse,
+    visit,
+)
+from graphql.language import Visitor
+from strawberry.types import ExecutionResult
+
+from kimgraph.context import Context, StreamMode
+from kimgraph.loaders import Loaders
+from kimgraph.principals import ANONYMOUS
+
+logger = logging.getLogger("kimgraph.sharing")
+
+SHARED_FIELDS = frozenset({"announcementEvents"})
+# Frames a connection may have waiting before it counts as a slow consumer.
+OUTBOX_SIZE = 256
+CLOSE_SLOW_CONSUMER = 1013
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What makes two subscriptions share: all but the `after` cursor."""
+
+    key: str
+    after_variable: str | None
+
+
+class _VariableUses(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        self.names.append(node.name.value)
+
+
+@lru_cache(maxsize=512)
+def _document(query: str) -> DocumentNode | None:
+    try:
+        return parse(query)
+    except GraphQLError:
+        return None
+
+
+def shape_of(
+    query: str, variables: dict[str, Any] | None, operation_name: str | None
+) -> Shape | None:
+    """The sharing key of a subscription, or None if it must run on its own."""
+    document = _document(query)
+    if document is None:
+        return None
+    operations = [
+        d for d in document.definitions if isinstance(d, OperationDefinitionNode)
+    ]
+    if len(operations) != 1 or len(document.definitions) != 1:
+        return None
+    operation = operations[0]
+    if operation.operation is not OperationType.SUBSCRIPTION or operation.directives:
+        return None
+    selections = operation.selection_set.selections
+    if len(selections) != 1 or not isinstance(selections[0], FieldNode):
+        return None
+    root = selections[0]
+    if root.name.value not in SHARED_FIELDS or root.directives:
+        return None
+    after_variable = None
+    for argument in root.arguments or ():
+        if argument.name.value == "after":
+            if not isinstance(argument.value, VariableNode):
+                return None
+            after_variable = argument.value.name.value
+    uses = _VariableUses()
+    visit(operation.selection_set, uses)
+    if after_variable is not None and uses.names.count(after_variable) != 1:
+        return None
+    shared_variables = {
+        k: v for k, v in (variables or {}).items() if k != after_variable
+    }
+    key = json.dumps(
+        [query, operation_name, shared_variables], sort_keys=True, default=str
+    )
+    return Shape(key, after_variable)
+
+
+class Outbox:
+    """A connection's bounded queue of frames and the task that writes them."""
+
+    def __init__(
+        self,
+        send: Callable[[str], Coroutine[Any, Any, None]],
+        close: Callable[[int, str], Coroutine[Any, Any, None]],
+        size: int = OUTBOX_SIZE,
+    ) -> None:
+        self._send = send
+        self._close = close
+        self._queue: asyncio.Queue[str] = asyncio.Queue(size)
+        self._task: asyncio.Task[None] | None = None
+        self.overflowed = False
+
+    def put(self, frame: str) -> None:
+        """Queue a frame; a full queue closes the socket with 1013."""
+        if self.overflowed:
+            return
+        if self._task is None:
+            self._task = asyncio.create_task(self._write())
+        try:
+            self._queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            logger.info("closing a slow subscriber with 1013")
+            self._task.cancel()
+            self._task = asyncio.create_task(
+                self._close(CLOSE_SLOW_CONSUMER, "slow consumer")
+            )
+
+    async def _write(self) -> None:
+        while True:
+            await self._send(await self._queue.get())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+
+@dataclass(eq=False, slots=True)
+class Member:
+    """One socket's operation in a group."""
+
+    operation_id: str
+    outbox: Outbox
+    on_group_end: Callable[[], None]
+    prefix: str = ""
+    position: int = 0
+    live: bool = False
+    waiting: list[tuple[int, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.prefix = '{"id":' + json.dumps(self.operation_id) + ',"type":"next",'
+
+    def deliver(self, event_id: int, payload: str) -> None:
+        if not self.live:
+            self.waiting.append((event_id, payload))
+            return
+        if event_id > self.position:
+            self.position = event_id
+            self.outbox.put(self.prefix + '"payload":' + payload + "}")
+
+    def go_live(self, replayed_through: int) -> None:
+        """Switch from replay to the group's frames, skipping what was replayed."""
+        self.position = max(self.position, replayed_through)
+        self.live = True
+        waiting, self.waiting = self.waiting, []
+        for event_id, payload in waiting:
+            self.deliver(event_id, payload)
+
+
+Stream = Callable[[Context], Awaitable[AsyncIterator[Any]]]
+
+
+class Group:
+    """One live execution of one subscription shape, fanned out to its members."""
+
+    def __init__(self, shape: Shape, template: Context, stream: Stream) -> None:
+        self.shape = shape
+        self.members: set[Member] = set()
+        self.mode = StreamMode(live_only=True)
+        # Shared runs are public: nothing in them may depend on who asked.
+        self.context = dataclasses.replace(
+            template,
+            loaders=Loaders(),
+            stream_mode=self.mode,
+            request=None,
+            principal=ANONYMOUS,
+        )
+        self._stream = stream
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.task is not None and self.task.done()
+
+    async def following_or_ended(self) -> None:
+        """Wait until the run follows the hub (or has ended)."""
+        assert self.task is not None
+        waiter = asyncio.ensure_future(self.mode.following.wait())
+        try:
+            await asyncio.wait({waiter, self.task}, return_when=FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+
+    async def run(self) -> None:
+        try:
+            results = await self._stream(self.context)
+            async with contextlib.aclosing(results):  # type: ignore[type-var]
+                async for result in results:
+                    self._fan_out(result)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # an unexpected failure ends the group; members resume
+            logger.exception("shared subscription failed")
+
+    def _fan_out(self, result: Any) -> None:
+        if not isinstance(result, ExecutionResult) or not self.mode.following.is_set():
+            return
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [error.formatted for error in result.errors]
+        encoded = json.dumps(payload, separators=(",", ":"), default=str)
+        event_id = self.mode.last_event_id
+        for member in list(self.members):
+            member.deliver(event_id, encoded)
+
+
+class Sharing:
+    """The groups of one process."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, Group] = {}
+
+    def join(
+        self, shape: Shape, template: Context, member: Member, stream: Stream
+    ) -> Group:
+        """The running group of this shape (started if need be), member added."""
+        group = self.groups.get(shape.key)
+        if group is None or group.ended:
+            group = Group(shape, template, stream)
+            self.groups[shape.key] = group
+            group.task = asyncio.create_task(group.run())
+            group.task.add_done_callback(lambda _: self._ended(group))
+        group.members.add(member)
+        return group
+
+    def leave(self, group: Group, member: Member) -> None:
+        group.members.discard(member)
+        if not group.members and self.groups.get(group.shape.key) is group:
+            del self.groups[group.shape.key]
+            if group.task is not None:
+                group.task.cancel()
+
+    def _ended(self, group: Group) -> None:
+        if self.groups.get(group.shape.key) is group:
+            del self.groups[group.shape.key]
+        # Members still joining notice the end themselves (see websocket._join).
+        for member in list(group.members):
+            if member.live:
+                member.on_group_end()
+        group.members.clear()
