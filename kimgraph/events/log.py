@@ -111,9 +111,13 @@ async def append(
 
 
 async def position() -> int:
-    """The id of the newest committed event (0 for an empty log)."""
+    """The id of the newest committed event, even if retention removed it."""
     result = await models.Event.all().annotate(top=Max("id")).values_list("top")
-    return int(result[0][0] or 0) if result else 0
+    newest = int(result[0][0] or 0) if result else 0
+    # A quiet region can see its whole log pruned: the position must not fall
+    # back below what was pruned, or every new cursor would be expired.
+    state = await models.EventLogState.get_or_none(id=1)
+    return max(newest, state.pruned_through if state is not None else 0)
 
 
 async def check_cursor(event_id: int) -> None:

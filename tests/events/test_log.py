@@ -124,3 +124,17 @@ async def test_withdrawal_cancels_pending_timers(
     assert await timers.fire_due(clock, announcements.TIMER_HANDLERS) is None
     events = await models.Event.filter(entity_id=outcome.announcement.id)
     assert [e.kind for e in events] == ["WITHDRAWN"]
+
+
+async def test_a_fully_pruned_log_still_gives_a_valid_position(
+    ketapang: str, clock: FixedClock
+) -> None:
+    # given: every event is older than the retention window
+    outcome = await announcements.publish(clock, ROOT, draft("Lama"))
+    clock.advance(timedelta(days=31))
+    await log.prune(clock.now() - timedelta(days=30))
+    # when
+    position = await log.position()
+    # then: a board that reads now may subscribe from there
+    assert position == outcome.event_id
+    await log.check_cursor(position)

@@ -1,0 +1,366 @@
+// KIMgraph notice board: loads the desa's announcements, follows them live over
+// graphql-transport-ws, and keeps showing its last content through outages.
+'use strict';
+
+(() => {
+  const REGION = document.body.dataset.region;
+  const STORE_KEY = `kimgraph-board:${REGION}`;
+  const OFFLINE_CACHE = 'kimgraph-board'; // the service worker (sw.js) reads it
+  const BACKOFF_BASE_MS = 1000;
+  const BACKOFF_MAX_MS = 30000;
+  const STABLE_AFTER_MS = 10000; // a connection up this long resets the backoff
+  const PING_AFTER_MS = 20000; // the server pings every 15 s; silence this long is odd
+  const DEAD_AFTER_MS = 45000; // and this long means the path is gone
+  const FETCH_TIMEOUT_MS = 10000;
+  const FIELDS = 'id title body category priority status publishedBy validFrom validUntil';
+  const QUERY = `query Board($region: String!) {
+    announcements(region: $region, first: 100) {
+      eventCursor edges { node { ${FIELDS} } }
+    }
+  }`;
+  const SUBSCRIPTION = `subscription BoardEvents($region: String!, $after: String) {
+    announcementEvents(region: $region, after: $after) {
+      cursor kind announcement { ${FIELDS} }
+    }
+  }`;
+  const RANK = { EMERGENCY: 2, IMPORTANT: 1, NORMAL: 0 };
+  const CATEGORIES = {
+    GENERAL: 'Umum',
+    GOVERNMENT: 'Pemerintahan',
+    HEALTH: 'Kesehatan',
+    EDUCATION: 'Pendidikan',
+    ECONOMY: 'Ekonomi',
+    AGRICULTURE: 'Pertanian',
+    INFRASTRUCTURE: 'Infrastruktur',
+    SOCIAL: 'Sosial',
+    SECURITY: 'Keamanan',
+    DISASTER: 'Bencana',
+    EVENT: 'Kegiatan',
+  };
+  const WIB = { timeZone: 'Asia/Pontianak' };
+  const timeFormat = new Intl.DateTimeFormat('id-ID', { ...WIB, hour: '2-digit', minute: '2-digit' });
+  const dateFormat = new Intl.DateTimeFormat('id-ID', {
+    ...WIB, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric',
+  });
+  const untilFormat = new Intl.DateTimeFormat('id-ID', {
+    ...WIB, day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit',
+  });
+  const $ = (id) => document.getElementById(id);
+
+  // What the board shows and where in the event stream it stands; saved on change.
+  const board = { items: new Map(), cursor: null, syncedAt: null, skewMs: 0 };
+  let socket = null;
+  let attempt = 0;
+  let retryTimer = null;
+  let stableTimer = null;
+  let lastHeard = 0;
+  let shownId = null;
+  let rotateTimer = null;
+
+  // The server's clock: a screen in a kantor desa is often minutes off.
+  const now = () => Date.now() + board.skewMs;
+
+  function save() {
+    try {
+      localStorage.setItem(STORE_KEY, JSON.stringify({
+        cursor: board.cursor,
+        syncedAt: board.syncedAt,
+        skewMs: board.skewMs,
+        items: [...board.items.values()],
+      }));
+    } catch (err) {
+      // Storage full or disabled: the board still works, it just forgets on reload.
+    }
+  }
+
+  function restore() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(STORE_KEY));
+      if (!saved) return;
+      board.cursor = saved.cursor;
+      board.syncedAt = saved.syncedAt;
+      board.skewMs = saved.skewMs || 0;
+      board.items = new Map(saved.items.map((item) => [item.id, item]));
+    } catch (err) {
+      localStorage.removeItem(STORE_KEY);
+    }
+  }
+
+  function synced() {
+    board.syncedAt = now();
+    save();
+  }
+
+  // Exponential backoff with jitter, so that thousands of boards do not all come
+  // back in the same second after a server restart.
+  function retry(step) {
+    clearTimeout(retryTimer);
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+    attempt = Math.min(attempt + 1, 16);
+    retryTimer = setTimeout(step, ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  async function fetchBoard() {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), FETCH_TIMEOUT_MS);
+    try {
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: QUERY, variables: { region: REGION } }),
+        cache: 'no-store',
+        signal: abort.signal,
+      });
+      const skew = Date.parse(response.headers.get('date')) - Date.now();
+      if (!Number.isNaN(skew)) board.skewMs = Math.abs(skew) > 2000 ? skew : 0;
+      const body = await response.json();
+      if (!response.ok || body.errors) throw new Error(JSON.stringify(body.errors));
+      return body.data.announcements;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function load() {
+    clearTimeout(retryTimer);
+    let result;
+    try {
+      result = await fetchBoard();
+    } catch (err) {
+      setLink('offline');
+      retry(load);
+      return;
+    }
+    board.items = new Map(result.edges.map((edge) => [edge.node.id, edge.node]));
+    board.cursor = result.eventCursor;
+    synced();
+    render();
+    connect();
+  }
+
+  function connect() {
+    clearTimeout(retryTimer);
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${scheme}//${location.host}/graphql`, 'graphql-transport-ws');
+    socket = ws;
+    lastHeard = Date.now();
+    ws.onopen = () => send(ws, { type: 'connection_init', payload: {} });
+    ws.onmessage = (message) => {
+      if (socket !== ws) return;
+      lastHeard = Date.now();
+      receive(ws, JSON.parse(message.data));
+    };
+    // Whatever the close code (1012 restart, 1013 slow consumer, a dropped
+    // network), resume from the last cursor: the server replays what we missed.
+    ws.onclose = () => lost(ws, connect);
+  }
+
+  function lost(ws, next) {
+    if (socket !== ws) return;
+    socket = null;
+    clearTimeout(stableTimer);
+    ws.close();
+    setLink('reconnecting');
+    retry(next);
+  }
+
+  function send(ws, message) {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  }
+
+  function receive(ws, message) {
+    switch (message.type) {
+      case 'connection_ack':
+        send(ws, {
+          id: 'board',
+          type: 'subscribe',
+          payload: { query: SUBSCRIPTION, variables: { region: REGION, after: board.cursor } },
+        });
+        setLink('live');
+        stableTimer = setTimeout(() => { attempt = 0; }, STABLE_AFTER_MS);
+        break;
+      case 'ping':
+        send(ws, { type: 'pong' });
+        break;
+      case 'next':
+        if (message.payload.errors) failed(ws, message.payload.errors);
+        else apply(message.payload.data.announcementEvents);
+        break;
+      case 'error':
+        failed(ws, message.payload);
+        break;
+      case 'complete':
+        lost(ws, connect);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function failed(ws, errors) {
+    const expired = errors.some((e) => e.extensions && e.extensions.code === 'CURSOR_EXPIRED');
+    // An expired cursor cannot be resumed: read the board afresh, follow from there.
+    lost(ws, expired ? load : connect);
+  }
+
+  function apply(event) {
+    const item = event.announcement;
+    const fresh = item.status === 'ACTIVE' && !board.items.has(item.id);
+    if (item.status === 'ACTIVE') board.items.set(item.id, item);
+    else board.items.delete(item.id);
+    board.cursor = event.cursor;
+    attempt = 0;
+    synced();
+    render(fresh ? item.id : null);
+  }
+
+  // Checked locally too, so that an expired notice goes even while offline.
+  function showable(item, at) {
+    return item.status === 'ACTIVE' && !(item.validUntil && Date.parse(item.validUntil) <= at);
+  }
+
+  function boardOrder(a, b) {
+    return RANK[b.priority] - RANK[a.priority]
+      || Date.parse(b.validFrom) - Date.parse(a.validFrom)
+      || (a.id < b.id ? -1 : 1);
+  }
+
+  // EMERGENCY ones take the screen while there are any; otherwise all rotate.
+  function playlist() {
+    const at = now();
+    const active = [...board.items.values()].filter((item) => showable(item, at)).sort(boardOrder);
+    const emergencies = active.filter((item) => item.priority === 'EMERGENCY');
+    return emergencies.length ? emergencies : active;
+  }
+
+  function render(spotlightId) {
+    const list = playlist();
+    const item = list.find((a) => a.id === spotlightId)
+      || list.find((a) => a.id === shownId)
+      || list[0];
+    if (!item) {
+      drawEmpty();
+      shownId = null;
+      clearTimeout(rotateTimer);
+      rotateTimer = null;
+      return;
+    }
+    draw(item, list);
+    if (item.id !== shownId || rotateTimer === null) {
+      shownId = item.id;
+      clearTimeout(rotateTimer);
+      rotateTimer = setTimeout(advance, dwell(item));
+    }
+  }
+
+  function advance() {
+    rotateTimer = null;
+    const list = playlist();
+    const next = list[(list.findIndex((a) => a.id === shownId) + 1) % list.length];
+    render(next && next.id);
+  }
+
+  function dwell(item) {
+    return Math.min(30000, 8000 + 40 * (item.title.length + item.body.length));
+  }
+
+  function draw(item, list) {
+    const emergency = item.priority === 'EMERGENCY';
+    const part = emergency ? 'emergency' : 'notice';
+    document.body.classList.toggle('is-emergency', emergency);
+    $('empty').hidden = true;
+    $('notice').hidden = emergency;
+    $('emergency').hidden = !emergency;
+    $(`${part}-title`).textContent = item.title;
+    $(`${part}-body`).textContent = item.body;
+    const until = item.validUntil
+      ? ` · berlaku sampai ${untilFormat.format(new Date(item.validUntil))} WIB`
+      : '';
+    $(`${part}-source`).textContent = `Dari ${item.publishedBy}${until}`;
+    $('notice-category').textContent = CATEGORIES[item.category] || item.category;
+    $('notice-important').hidden = item.priority !== 'IMPORTANT';
+    const index = list.indexOf(item);
+    $('position').textContent = list.length > 1 ? `${index + 1} / ${list.length}` : '';
+    fit($(`${part}-body`));
+  }
+
+  function drawEmpty() {
+    document.body.classList.remove('is-emergency');
+    $('notice').hidden = true;
+    $('emergency').hidden = true;
+    $('empty').hidden = false;
+    $('empty').textContent = board.syncedAt
+      ? 'Belum ada pengumuman saat ini.'
+      : 'Menunggu sambungan ke server…';
+    $('position').textContent = '';
+  }
+
+  // Shrinks a long text to fit its box, but not below what reads from across a
+  // room; what still does not fit fades out at the bottom.
+  function fit(element) {
+    element.style.fontSize = '';
+    let size = parseFloat(getComputedStyle(element).fontSize);
+    const floor = size * 0.7;
+    const overflows = () => element.scrollHeight > element.clientHeight;
+    while (overflows() && size > floor) {
+      size *= 0.92;
+      element.style.fontSize = `${size}px`;
+    }
+    element.classList.toggle('is-clipped', overflows());
+  }
+
+  function setLink(state) {
+    const since = board.syncedAt ? ` · data per ${timeFormat.format(new Date(board.syncedAt))} WIB` : '';
+    $('link').dataset.state = state;
+    $('link-text').textContent = {
+      connecting: 'Menghubungkan…',
+      live: 'Terhubung',
+      reconnecting: `Menyambung ulang…${since}`,
+      offline: `Tidak terhubung${since}`,
+    }[state];
+  }
+
+  function tick() {
+    const at = new Date(now());
+    $('time').textContent = timeFormat.format(at);
+    $('date').textContent = dateFormat.format(at);
+  }
+
+  // A silent socket may be dead without the browser noticing (a router reboot, a
+  // NAT that forgot us): ping it, then give up on it and reconnect.
+  function watch() {
+    if (!socket) return;
+    const silence = Date.now() - lastHeard;
+    if (silence > DEAD_AFTER_MS) lost(socket, connect);
+    else if (silence > PING_AFTER_MS) send(socket, { type: 'ping' });
+  }
+
+  // A reload during an outage then gets this page from the service worker's copy.
+  async function keepForOffline() {
+    if (!('serviceWorker' in navigator) || !('caches' in window)) return;
+    await navigator.serviceWorker.register(document.body.dataset.worker, { scope: '/board/' });
+    await navigator.serviceWorker.ready;
+    const assets = [...document.querySelectorAll('link[rel=stylesheet], script[src]')];
+    const urls = [location.href.split('#')[0], ...assets.map((el) => el.href || el.src)];
+    const cache = await caches.open(OFFLINE_CACHE);
+    await cache.addAll(urls);
+    for (const request of await cache.keys()) {
+      const stale = new URL(request.url).pathname.startsWith('/board-assets/');
+      if (stale && !urls.includes(request.url)) await cache.delete(request);
+    }
+    document.body.dataset.offlineReady = 'true';
+  }
+
+  restore();
+  tick();
+  render();
+  setLink('connecting');
+  setInterval(tick, 1000);
+  setInterval(() => render(), 30000);
+  setInterval(watch, 5000);
+  addEventListener('resize', () => render());
+  keepForOffline().catch(() => {
+    // No offline copy (an outage right now, or no service workers): live still works.
+  });
+  load();
+})();
