@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,15 +29,18 @@ from kimgraph.connections import ConnectionRegistry
 from kimgraph.context import Context
 from kimgraph.events.fanout import Hub
 from kimgraph.events.memory import MemoryBus
+from kimgraph.loaders import Loaders
 from kimgraph.principals import ANONYMOUS
 from kimgraph.settings import Settings
 from kimgraph.sharing import Sharing
 from kimgraph.timers import TimerLoop
-from kimgraph.websocket import TransportWSHandler
+from kimgraph.websocket import Pinger, TransportWSHandler
 
 logger = logging.getLogger("kimgraph.app")
 
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=3)
+_UNUSED_LOADERS = Loaders()
+GC_THRESHOLD = 50_000
 MAX_OPERATIONS_PER_CONNECTION = 100
 
 
@@ -71,6 +75,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.connections = connections
         self.hub = hub
         self.sharing = Sharing()
+        self.pinger = Pinger(settings.ws_ping_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -94,6 +99,9 @@ class GraphQLView(GraphQL[Context, None]):
             clock=self.clock,
             principal=principal,
             request=request,
+            # A socket's operations each get fresh loaders (FreshLoaders); idle
+            # boards need none, so they share one set that nothing ever loads.
+            loaders=_UNUSED_LOADERS if isinstance(request, WebSocket) else Loaders(),
             connections=self.connections,
             hub=self.hub,
         )
@@ -160,6 +168,7 @@ def create_app(
     """The ASGI application; reads the environment unless given settings."""
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
+    aspirations.redaction.install()
     hub = Hub(
         MemoryBus(),
         {announcements.STREAM: prepare_events},
@@ -192,9 +201,16 @@ def create_app(
         await hub.bus.start()
         await hub.start()
         timer_loop.start()
+        # Start-up objects live as long as the process: keep them out of every
+        # collection, and collect less often, so that a fan-out to thousands of
+        # sockets is not stalled by a full pass over them (PERFORMANCE.md).
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(GC_THRESHOLD, 20, 20)
         try:
             yield
         finally:
+            await view.pinger.close()
             await timer_loop.close()
             await hub.close()
             await hub.bus.close()

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 from asyncio import FIRST_COMPLETED
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -112,7 +113,21 @@ def shape_of(
 
 
 class Outbox:
-    """A connection's bounded queue of frames and the task that writes them."""
+    """A connection's bounded queue of frames, written by a task only while busy.
+
+    A deque and an on-demand writer instead of an asyncio.Queue and a writer task
+    per socket: an idle board then costs a few hundred bytes here, not ~5 KB.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_close",
+        "_frames",
+        "_send",
+        "_size",
+        "_writer",
+        "overflowed",
+    )
 
     def __init__(
         self,
@@ -122,35 +137,42 @@ class Outbox:
     ) -> None:
         self._send = send
         self._close = close
-        self._queue: asyncio.Queue[str] = asyncio.Queue(size)
-        self._task: asyncio.Task[None] | None = None
+        self._size = size
+        self._frames: deque[str] = deque()
+        self._writer: asyncio.Task[None] | None = None
         self.overflowed = False
 
     def put(self, frame: str) -> None:
         """Queue a frame; a full queue closes the socket with 1013."""
         if self.overflowed:
             return
-        if self._task is None:
-            self._task = asyncio.create_task(self._write())
-        try:
-            self._queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self._frames) >= self._size:
             self.overflowed = True
+            self._frames.clear()
             logger.info("closing a slow subscriber with 1013")
-            self._task.cancel()
-            self._task = asyncio.create_task(
+            if self._writer is not None:
+                self._writer.cancel()
+            self._writer = asyncio.create_task(
                 self._close(CLOSE_SLOW_CONSUMER, "slow consumer")
             )
+            return
+        self._frames.append(frame)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._drain())
 
-    async def _write(self) -> None:
-        while True:
-            await self._send(await self._queue.get())
+    async def _drain(self) -> None:
+        try:
+            while self._frames:
+                await self._send(self._frames.popleft())
+        finally:
+            if not self.overflowed:
+                self._writer = None
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        if self._writer is not None:
+            self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                await self._writer
 
 
 @dataclass(eq=False, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import weakref
 from typing import Any
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -20,6 +21,40 @@ from kimgraph.context import Context, StreamMode
 from kimgraph.loaders import Loaders
 from kimgraph.sharing import Group, Member, Outbox, Sharing, shape_of
 
+PING_FRAME = '{"type":"ping"}'
+
+
+class Pinger:
+    """One task for the whole process that pings every acknowledged socket.
+
+    A task per socket would cost ~2 KB each on ten thousand idle boards.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.outboxes: weakref.WeakSet[Outbox] = weakref.WeakSet()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, outbox: Outbox) -> None:
+        self.outboxes.add(outbox)
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="kimgraph-pings")
+
+    def discard(self, outbox: Outbox) -> None:
+        self.outboxes.discard(outbox)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            for outbox in list(self.outboxes):
+                outbox.put(PING_FRAME)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws with pings, and identical subscriptions run once.
@@ -30,7 +65,6 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.ping_task: asyncio.Task[None] | None = None
         self._outbox: Outbox | None = None
         # This socket's operations that run in a shared group.
         self.shared: dict[str, tuple[Group, Member]] = {}
@@ -38,14 +72,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
-        if self.connection_acknowledged and self.ping_task is None:
-            self.ping_task = asyncio.create_task(self._ping())
-
-    async def _ping(self) -> None:
-        interval = float(getattr(self._settings(), "ws_ping_seconds", 15.0))
-        while True:
-            await asyncio.sleep(interval)
-            await self.send_message({"type": "ping"})
+        pinger = getattr(self.view, "pinger", None)
+        if self.connection_acknowledged and isinstance(pinger, Pinger):
+            pinger.add(self._outbox_for_socket())
 
     def _settings(self) -> Any:
         return getattr(self.view, "settings", None)
@@ -181,10 +210,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().cleanup_operation(operation_id)
 
     async def shutdown(self) -> None:
-        if self.ping_task is not None:
-            self.ping_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.ping_task
         await super().shutdown()
         if self._outbox is not None:
+            pinger = getattr(self.view, "pinger", None)
+            if isinstance(pinger, Pinger):
+                pinger.discard(self._outbox)
             await self._outbox.close()
