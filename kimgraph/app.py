@@ -168,7 +168,6 @@ def create_app(
     """The ASGI application; reads the environment unless given settings."""
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
-    aspirations.redaction.install()
     hub = Hub(
         MemoryBus(),
         {announcements.STREAM: prepare_events},
