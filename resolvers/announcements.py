@@ -13,7 +13,6 @@ from kimgraph import announcements, regions
 from kimgraph.announcement_queries import (
     AnnouncementFilter,
     Snapshot,
-    announcement_page,
 )
 from kimgraph.context import Info
 from kimgraph.events import log
@@ -33,8 +32,7 @@ from schema.announcements import (
     AnnouncementUpdateInput,
     AnnouncementUpdatePayload,
     AnnouncementWithdrawPayload,
-    announcement_connection,
-    decode_page_cursor,
+    announcements_page,
 )
 from schema.common import (
     DEFAULT_PAGE_SIZE,
@@ -42,7 +40,6 @@ from schema.common import (
     First,
     decode_id,
     mutation,
-    page_size,
 )
 
 logger = logging.getLogger("kimgraph.subscriptions")
@@ -52,21 +49,6 @@ RegionCode = Annotated[str, strawberry.argument(description="A region's code.")]
 AnnouncementId = Annotated[
     strawberry.ID, strawberry.argument(description="The announcement's id.")
 ]
-
-
-async def list_announcements(
-    info: Info,
-    where: AnnouncementFilter,
-    first: int | None,
-    after: str | None,
-) -> AnnouncementConnection:
-    """A page of what a region shows, with the event position read before it."""
-    await require_region(where.region)
-    position = await log.position()
-    rows, has_next, total = await announcement_page(
-        where, info.context.clock.now(), decode_page_cursor(after), page_size(first)
-    )
-    return announcement_connection(rows, has_next, total, log.encode_cursor(position))
 
 
 @strawberry.type
@@ -111,7 +93,8 @@ class AnnouncementQueries:
             min_priority=min_priority.domain if min_priority else None,
             active_only=active_only,
         )
-        return await list_announcements(info, where, first, after)
+        await require_region(where.region)
+        return await announcements_page(info, where, first, after)
 
 
 def _payload(outcome: announcements.Outcome) -> Announcement:

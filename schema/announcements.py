@@ -12,10 +12,23 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from kimgraph import announcements, models
-from kimgraph.announcement_queries import PageKey, page_key
+from kimgraph.announcement_queries import (
+    AnnouncementFilter,
+    PageKey,
+    announcement_page,
+    page_key,
+)
 from kimgraph.context import Info
 from kimgraph.errors import InvalidCursorError
-from schema.common import Edge, Node, PageInfo, UserError, encode_global_id
+from kimgraph.events import log
+from schema.common import (
+    Edge,
+    Node,
+    PageInfo,
+    UserError,
+    encode_global_id,
+    page_size,
+)
 
 if TYPE_CHECKING:
     from schema.kims import Kim
@@ -313,3 +326,14 @@ class AnnouncementWithdrawPayload(AnnouncementPayload):
 @strawberry.type(description="The result of announcementRelay.")
 class AnnouncementRelayPayload(AnnouncementPayload):
     pass
+
+
+async def announcements_page(
+    info: Info, where: AnnouncementFilter, first: int | None, after: str | None
+) -> AnnouncementConnection:
+    """One page of what a region shows, with the event position read before it."""
+    position = await log.position()
+    rows, has_next, total = await announcement_page(
+        where, info.context.clock.now(), decode_page_cursor(after), page_size(first)
+    )
+    return announcement_connection(rows, has_next, total, log.encode_cursor(position))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from kimgraph import models, regions
+from kimgraph.announcement_queries import AnnouncementFilter
 from kimgraph.context import Info
 from schema.common import (
     DEFAULT_PAGE_SIZE,
@@ -25,6 +26,7 @@ from schema.common import (
 )
 
 if TYPE_CHECKING:
+    from schema.announcements import AnnouncementConnection
     from schema.kims import Kim
 
 REGION_CURSOR = "region"
@@ -130,6 +132,24 @@ class Region(Node):
 
         rows = await info.context.loaders.kims_within_code.load(self.code)
         return kim_connection_from_list(rows, first, after)
+
+    @strawberry.field(
+        description="Announcements visible here: targeted at this region or a "
+        "region above it, EMERGENCY first, then newest."
+    )
+    async def announcements(
+        self,
+        info: Info,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        active_only: Annotated[
+            bool, strawberry.argument(description="Only ACTIVE ones (the default).")
+        ] = True,
+    ) -> Annotated[AnnouncementConnection, strawberry.lazy("schema.announcements")]:
+        from schema.announcements import announcements_page
+
+        where = AnnouncementFilter(region=self.code, active_only=active_only)
+        return await announcements_page(info, where, first, after)
 
 
 async def _children(

@@ -440,3 +440,31 @@ async def test_an_unknown_board_region_is_not_found(
     body = await execute(client, QUERY_BOARD, {"region": "61.04.16.2999"})
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
+
+
+async def test_a_region_lists_what_its_board_shows(
+    client: httpx.AsyncClient, cast: Cast
+) -> None:
+    # given
+    await execute(
+        client,
+        MUTATION_PUBLISH,
+        publish_input("Kecamatan", ["61.04.16"]),
+        cast.headers["admin"],
+    )
+    # when
+    body = await execute(
+        client,
+        "query ($code: String!) { region(code: $code) { announcements(first: 10) "
+        "{ totalCount edges { node { title } } } } }",
+        {"code": DESA},
+    )
+    board = await execute(client, QUERY_BOARD, {"region": DESA})
+    # then
+    listed = body["data"]["region"]["announcements"]
+    assert [e["node"]["title"] for e in listed["edges"]] == titles(board)
+    assert [e["node"]["title"] for e in listed["edges"]] == [
+        "Kecamatan",
+        "Posyandu Suka Bangun",
+    ]
+    assert listed["totalCount"] == 2
