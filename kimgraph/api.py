@@ -26,6 +26,11 @@ from resolvers.announcements import (
     AnnouncementQueries,
     AnnouncementSubscriptions,
 )
+from resolvers.aspirations import (
+    AspirationMutations,
+    AspirationQueries,
+    AspirationSubscriptions,
+)
 from resolvers.kims import KimMutations, KimQueries
 from resolvers.nodes import NodeQueries
 from resolvers.regions import RegionQueries
@@ -42,18 +47,25 @@ MAX_TOKENS = 5_000
     description="Read regions, KIM and the caller; find any object by its global id."
 )
 class Query(
-    RegionQueries, KimQueries, AnnouncementQueries, AccountQueries, NodeQueries
+    RegionQueries,
+    KimQueries,
+    AnnouncementQueries,
+    AspirationQueries,
+    AccountQueries,
+    NodeQueries,
 ):
     pass
 
 
 @strawberry.type(description="Change data; expected failures come back as userErrors.")
-class Mutation(AccountMutations, KimMutations, AnnouncementMutations):
+class Mutation(
+    AccountMutations, KimMutations, AnnouncementMutations, AspirationMutations
+):
     pass
 
 
 @strawberry.type(description="Live changes over WebSocket.")
-class Subscription(AnnouncementSubscriptions):
+class Subscription(AnnouncementSubscriptions, AspirationSubscriptions):
     pass
 
 

@@ -20,9 +20,10 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise
 
-from kimgraph import announcements, board, db
+from kimgraph import announcements, aspirations, board, db
 from kimgraph.announcement_queries import prepare_events
 from kimgraph.api import build_schema
+from kimgraph.aspiration_queries import prepare_events as prepare_aspiration_events
 from kimgraph.auth import InvalidCredentials, authenticate
 from kimgraph.clock import Clock, SystemClock
 from kimgraph.connections import ConnectionRegistry
@@ -168,15 +169,19 @@ def create_app(
     """The ASGI application; reads the environment unless given settings."""
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
+    aspirations.redaction.install()
     hub = Hub(
         MemoryBus(),
-        {announcements.STREAM: prepare_events},
+        {
+            announcements.STREAM: prepare_events,
+            aspirations.STREAM: prepare_aspiration_events,
+        },
         poll_interval=settings.event_poll_seconds,
         queue_size=settings.subscriber_queue_size,
     )
     timer_loop = TimerLoop(
         clock,
-        announcements.TIMER_HANDLERS,
+        {**announcements.TIMER_HANDLERS, **aspirations.TIMER_HANDLERS},
         hub.announce,
         interval=settings.timer_interval_seconds,
         retention=timedelta(days=settings.event_retention_days),

@@ -16,6 +16,10 @@ class Action(enum.Enum):
     KIM_MANAGE = "manage KIM (register, update, members)"
     ANNOUNCEMENT_PUBLISH = "publish, change or relay announcements"
     API_KEY_READ = "list partner API keys"
+    ASPIRATION_READ = "read aspirations of a region"
+    ASPIRATION_HANDLE = "move aspirations through their workflow"
+    ASPIRATION_RESPOND = "respond to aspirations"
+    ASPIRATION_MODERATE = "moderate aspirations"
     SIGNED_IN = "act as a signed-in caller"
 
 
@@ -32,6 +36,10 @@ _ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.KIM_MANAGE: frozenset({Role.ADMIN, Role.OFFICER}),
     Action.ANNOUNCEMENT_PUBLISH: frozenset({Role.ADMIN, Role.OFFICER, Role.KIM}),
     Action.API_KEY_READ: frozenset({Role.ADMIN}),
+    Action.ASPIRATION_READ: frozenset(Role),
+    Action.ASPIRATION_HANDLE: frozenset({Role.ADMIN, Role.OFFICER, Role.KIM}),
+    Action.ASPIRATION_RESPOND: frozenset({Role.ADMIN, Role.OFFICER}),
+    Action.ASPIRATION_MODERATE: frozenset({Role.ADMIN, Role.OFFICER}),
     Action.SIGNED_IN: frozenset(Role),
 }
 

@@ -8,6 +8,11 @@ from strawberry.dataloader import DataLoader
 
 from kimgraph import models
 from kimgraph.announcement_queries import announcements_by_ids, targets_by_ids
+from kimgraph.aspiration_queries import (
+    aspirations_by_ids,
+    history_by_ids,
+    responses_by_ids,
+)
 from kimgraph.kim_queries import kims_by_ids, kims_within_codes, members_by_kim_ids
 from kimgraph.region_queries import children_by_codes, regions_by_codes
 
@@ -45,6 +50,33 @@ async def _load_announcements(ids: list[int]) -> list[models.Announcement | None
 async def _load_targets(ids: list[int]) -> list[list[str]]:
     grouped = await targets_by_ids(ids)
     return [grouped[i] for i in ids]
+
+
+async def _load_aspirations(ids: list[int]) -> list[models.Aspiration | None]:
+    found = await aspirations_by_ids(ids)
+    return [found.get(i) for i in ids]
+
+
+async def _load_history(ids: list[int]) -> list[list[models.AspirationTransition]]:
+    grouped = await history_by_ids(ids)
+    return [grouped[i] for i in ids]
+
+
+async def _load_responses(ids: list[int]) -> list[list[models.AspirationResponse]]:
+    grouped = await responses_by_ids(ids)
+    return [grouped[i] for i in ids]
+
+
+def _aspirations_by_id() -> DataLoader[int, models.Aspiration | None]:
+    return DataLoader(load_fn=_load_aspirations)
+
+
+def _aspiration_history_by_id() -> DataLoader[int, list[models.AspirationTransition]]:
+    return DataLoader(load_fn=_load_history)
+
+
+def _aspiration_responses_by_id() -> DataLoader[int, list[models.AspirationResponse]]:
+    return DataLoader(load_fn=_load_responses)
 
 
 def _announcements_by_id() -> DataLoader[int, models.Announcement | None]:
@@ -97,4 +129,13 @@ class Loaders:
     )
     announcement_targets_by_id: DataLoader[int, list[str]] = field(
         default_factory=_announcement_targets_by_id
+    )
+    aspirations_by_id: DataLoader[int, models.Aspiration | None] = field(
+        default_factory=_aspirations_by_id
+    )
+    aspiration_history_by_id: DataLoader[int, list[models.AspirationTransition]] = (
+        field(default_factory=_aspiration_history_by_id)
+    )
+    aspiration_responses_by_id: DataLoader[int, list[models.AspirationResponse]] = (
+        field(default_factory=_aspiration_responses_by_id)
     )

@@ -241,7 +241,9 @@ class AnnouncementSubscriptions:
             await log.check_cursor(after_id)
 
         def accepts(event: EventRecord) -> bool:
-            return log.visible_from(event.regions, code, include_descendants)
+            return event.stream == announcements.STREAM and log.visible_from(
+                event.regions, code, include_descendants
+            )
 
         mode = info.context.stream_mode
         if mode is not None and mode.replay_only:

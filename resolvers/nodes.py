@@ -9,6 +9,7 @@ import strawberry
 
 from kimgraph import models
 from kimgraph.context import Info
+from resolvers.aspirations import aspiration_node
 from schema.common import Node, decode_global_id
 from schema.kims import Kim, KimMember
 from schema.regions import REGION_TYPES, region_from_model
@@ -38,6 +39,7 @@ _RESOLVERS: dict[str, Callable[[Info, str, str], Awaitable[Node | None]]] = {
     **{region_type.__name__: _region for region_type in REGION_TYPES},
     "Kim": _kim,
     "KimMember": _kim_member,
+    "Aspiration": aspiration_node,
 }
 
 

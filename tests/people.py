@@ -9,7 +9,7 @@ from datetime import date
 
 from tortoise.models import Model
 
-from kimgraph import announcements, auth, kims, models
+from kimgraph import announcements, aspirations, auth, kims, models
 from kimgraph.clock import Clock
 from kimgraph.principals import Principal, Role
 
@@ -19,6 +19,8 @@ ROOT = Principal(role=Role.ADMIN, region_code="61", display_name="test setup")
 # Delta Pawan (61.04.16) is "in scope"; Benua Kayong (61.04.18) is elsewhere.
 HOME_DESA = "61.04.16.2006"
 OTHER_DESA = "61.04.18.2003"
+# Personal data that must surface only where the personal-data rule allows.
+REPORTER_CONTACT = "0812-5550-1234"
 
 
 @functools.cache
@@ -37,6 +39,8 @@ class Cast:
     home_member: models.KimMember
     home_announcement: models.Announcement
     other_announcement: models.Announcement
+    # Collected by KIM Suka Bangun, whose account signs in as "kim_home".
+    home_aspiration: models.Aspiration
 
 
 PRINCIPALS = (
@@ -119,7 +123,25 @@ async def make_cast(clock: Clock) -> Cast:
         )
     ).announcement
     key, _ = await auth.create_api_key(clock, "Aplikasi Layanan Publik", "61.04")
+    home_aspiration = (
+        await aspirations.submit(
+            clock,
+            ROOT,
+            aspirations.Submission(
+                region=HOME_DESA,
+                title="Jalan berlubang di RT 03",
+                description="Jalan utama desa berlubang sejak musim hujan.",
+                category=models.AspirationCategory.INFRASTRUCTURE,
+                reporter_name="Budi Santoso",
+                reporter_contact=REPORTER_CONTACT,
+                kim_id=home_kim.id,
+            ),
+        )
+    ).aspiration
     tokens = {
+        "kim_home": await _account(
+            clock, "kim_suka_bangun", Role.KIM, HOME_DESA, home_kim.id
+        ),
         "kim_other_desa": await _account(
             clock, "kim_padang", Role.KIM, OTHER_DESA, other_kim.id
         ),
@@ -141,6 +163,7 @@ async def make_cast(clock: Clock) -> Cast:
         home_member,
         home_announcement,
         other_announcement,
+        home_aspiration,
     )
 
 
@@ -154,6 +177,9 @@ async def snapshot() -> dict[str, list[tuple[object, ...]]]:
         "api_key": models.ApiKey,
         "announcement": models.Announcement,
         "announcement_target": models.AnnouncementTarget,
+        "aspiration": models.Aspiration,
+        "aspiration_transition": models.AspirationTransition,
+        "aspiration_response": models.AspirationResponse,
         "event": models.Event,
         "timer": models.Timer,
     }

@@ -7,6 +7,13 @@ from kimgraph.models.announcements import (
     AnnouncementPriority,
     AnnouncementTarget,
 )
+from kimgraph.models.aspirations import (
+    Aspiration,
+    AspirationCategory,
+    AspirationResponse,
+    AspirationTransition,
+    AspirationVisibility,
+)
 from kimgraph.models.events import Event, EventLogState, Timer
 from kimgraph.models.kims import Kim, KimMember, KimRole
 from kimgraph.models.regions import Region
@@ -19,6 +26,11 @@ __all__ = [
     "AnnouncementPriority",
     "AnnouncementTarget",
     "ApiKey",
+    "Aspiration",
+    "AspirationCategory",
+    "AspirationResponse",
+    "AspirationTransition",
+    "AspirationVisibility",
     "Event",
     "EventLogState",
     "Kim",

@@ -66,6 +66,33 @@ mutation ($id: ID!, $targets: [String!]!) {
   }
 }
 """
+MUTATION_ASPIRATION_SUBMIT = """
+mutation ($input: AspirationSubmitInput!) {
+  aspirationSubmit(input: $input) { ticket userErrors { field code message } }
+}
+"""
+MUTATION_ASPIRATION_TRANSITION = """
+mutation ($id: ID!, $input: AspirationTransitionInput!) {
+  aspirationTransition(id: $id, input: $input) {
+    aspiration { status } userErrors { field code message }
+  }
+}
+"""
+MUTATION_ASPIRATION_RESPOND = """
+mutation ($id: ID!) {
+  aspirationRespond(id: $id, input: {message: "Sedang ditinjau."}) {
+    response { message } userErrors { field code message }
+  }
+}
+"""
+MUTATION_ASPIRATION_MODERATE = """
+mutation ($id: ID!) {
+  aspirationModerate(id: $id, input: {hidden: true, reason: "Kata kasar"}) {
+    aspiration { hidden } userErrors { field code message }
+  }
+}
+"""
+QUERY_ASPIRATIONS = "{ aspirations { totalCount } }"
 
 ALLOW = "allow"
 KIM_MANAGERS = {
@@ -86,7 +113,20 @@ ANNOUNCERS = {
     "admin": ALLOW,
 }
 
+ASPIRATION_HANDLERS = {
+    "anonymous": "UNAUTHENTICATED",
+    "partner": "FORBIDDEN",
+    "kim_other_desa": "FORBIDDEN",
+    "officer_out_of_scope": "OUT_OF_SCOPE",
+    "officer_in_scope": ALLOW,
+    "admin": ALLOW,
+}
+
 Operation = Callable[[Cast], tuple[str, dict[str, Any]]]
+
+
+def aspiration_id(cast: Cast) -> str:
+    return encode_global_id("Aspiration", str(cast.home_aspiration.id))
 
 
 def announcement_id(cast: Cast, which: str = "home") -> str:
@@ -174,6 +214,56 @@ OPERATIONS: dict[str, tuple[Operation, dict[str, str]]] = {
             {"id": announcement_id(cast, "other"), "targets": ["61.04.16.2006"]},
         ),
         ANNOUNCERS,
+    ),
+    "aspirationSubmit": (
+        lambda cast: (
+            MUTATION_ASPIRATION_SUBMIT,
+            {
+                "input": {
+                    "region": "61.04.16.2006",
+                    "title": "Sampah menumpuk",
+                    "description": "Sampah di TPS belum diangkut.",
+                    "category": "ENVIRONMENT",
+                }
+            },
+        ),
+        {
+            "anonymous": ALLOW,
+            "partner": ALLOW,
+            "kim_other_desa": "OUT_OF_SCOPE",
+            "officer_out_of_scope": ALLOW,
+            "officer_in_scope": ALLOW,
+            "admin": ALLOW,
+        },
+    ),
+    "aspirationTransition": (
+        lambda cast: (
+            MUTATION_ASPIRATION_TRANSITION,
+            {
+                "id": aspiration_id(cast),
+                "input": {"to": "VERIFIED", "expectedVersion": 1},
+            },
+        ),
+        ANNOUNCERS,
+    ),
+    "aspirationRespond": (
+        lambda cast: (MUTATION_ASPIRATION_RESPOND, {"id": aspiration_id(cast)}),
+        ASPIRATION_HANDLERS,
+    ),
+    "aspirationModerate": (
+        lambda cast: (MUTATION_ASPIRATION_MODERATE, {"id": aspiration_id(cast)}),
+        ASPIRATION_HANDLERS,
+    ),
+    "aspirations": (
+        lambda cast: (QUERY_ASPIRATIONS, {}),
+        {
+            "anonymous": "UNAUTHENTICATED",
+            "partner": ALLOW,
+            "kim_other_desa": ALLOW,
+            "officer_out_of_scope": ALLOW,
+            "officer_in_scope": ALLOW,
+            "admin": ALLOW,
+        },
     ),
     "apiKeys": (
         lambda cast: (QUERY_API_KEYS, {}),

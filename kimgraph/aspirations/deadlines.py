@@ -1,0 +1,89 @@
+"""Timers: the deadlines that move an aspiration by themselves, each fired once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from kimgraph import models, workdays
+from kimgraph.aspiration_workflow import (
+    TIMER,
+    AspirationStatus,
+    TransitionRequest,
+    check_transition,
+)
+from kimgraph.aspirations.records import (
+    TIMER_ARCHIVE,
+    TIMER_RESOLVE,
+    Author,
+    StepText,
+    apply_step,
+)
+from kimgraph.errors import ApiError, UserInputError
+from kimgraph.timers import Handler
+
+TIMER_ACTOR = Author("KIMgraph (tenggat waktu)")
+"""The name history shows for a step the server made when a deadline passed."""
+# Public notes are read by citizens, so they are in Bahasa Indonesia.
+ARCHIVE_NOTE = (
+    "Diarsipkan otomatis: informasi yang diminta tidak diterima dalam "
+    f"{workdays.NEEDS_INFO_DAYS} hari kerja."
+)
+RESOLVE_NOTE = (
+    "Diselesaikan otomatis: tidak ada sanggahan dalam "
+    f"{workdays.AUTO_RESOLVE_DAYS} hari kerja setelah tanggapan."
+)
+
+
+async def _fire(
+    conn: BaseDBAsyncClient,
+    entity_id: int,
+    due: datetime,
+    target: AspirationStatus,
+    public_note: str,
+) -> int | None:
+    row = await models.Aspiration.get_or_none(id=entity_id, using_db=conn)
+    if row is None:
+        return None
+    try:
+        plan = check_transition(
+            row.status,
+            target,
+            TIMER,
+            TransitionRequest(public_note=public_note),
+            now=due,
+            due_at=row.due_at,
+        )
+    except (UserInputError, ApiError):
+        # Moved on (or re-timed) since the timer was set: nothing is due.
+        return None
+    return await apply_step(
+        conn,
+        row,
+        plan,
+        StepText(public_note=public_note),
+        expected_version=row.version,
+        actor=TIMER_ACTOR,
+        at=due,
+    )
+
+
+async def fire_archive(
+    conn: BaseDBAsyncClient, entity_id: int, due: datetime
+) -> int | None:
+    """Timer: a reporter asked for information did not answer in time."""
+    return await _fire(conn, entity_id, due, AspirationStatus.ARCHIVED, ARCHIVE_NOTE)
+
+
+async def fire_resolve(
+    conn: BaseDBAsyncClient, entity_id: int, due: datetime
+) -> int | None:
+    """Timer: nobody disputed a response in time."""
+    return await _fire(conn, entity_id, due, AspirationStatus.RESOLVED, RESOLVE_NOTE)
+
+
+TIMER_HANDLERS: dict[str, Handler] = {
+    TIMER_ARCHIVE: fire_archive,
+    TIMER_RESOLVE: fire_resolve,
+}

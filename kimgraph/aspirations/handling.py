@@ -1,0 +1,276 @@
+"""Handling an aspiration: workflow transitions, responses and moderation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from kimgraph import models
+from kimgraph.aspiration_workflow import (
+    AspirationStatus,
+    Capacity,
+    GuardFailed,
+    TransitionRequest,
+    actor_for,
+    check_transition,
+)
+from kimgraph.aspirations.access import access_for
+from kimgraph.aspirations.records import (
+    Author,
+    EventKind,
+    Outcome,
+    StepText,
+    apply_step,
+    conflict,
+    log_event,
+)
+from kimgraph.authorization import Action, enforce
+from kimgraph.clock import Clock
+from kimgraph.errors import ForbiddenError, Problem, UserInputError, invalid
+from kimgraph.principals import Principal
+
+MAX_NOTE = 2_000
+MAX_UNIT = 200
+MAX_MESSAGE = 5_000
+MAX_REASON = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The input of aspirationTransition."""
+
+    target: AspirationStatus
+    expected_version: int
+    note: str | None = None
+    public_note: str | None = None
+    assigned_unit: str | None = None
+    duplicate_of_id: int | None = None
+
+
+async def reachable(
+    principal: Principal, aspiration_id: int | None
+) -> models.Aspiration:
+    """The aspiration, if principal may read it; NOT_FOUND or OUT_OF_SCOPE if not."""
+    row = (
+        await models.Aspiration.get_or_none(id=aspiration_id)
+        if aspiration_id is not None
+        else None
+    )
+    if row is None:
+        raise UserInputError(
+            Problem("NOT_FOUND", "there is no such aspiration", ["id"])
+        )
+    if access_for(principal, row) is None:
+        raise UserInputError(
+            Problem(
+                "OUT_OF_SCOPE",
+                f"the aspiration's region {row.region_id} lies outside your region "
+                f"{principal.region_code}",
+                ["id"],
+            )
+        )
+    return row
+
+
+def _clean(
+    value: str | None, limit: int, field: str, problems: list[Problem]
+) -> str | None:
+    value = value.strip() if value is not None else None
+    if not value:
+        return None
+    if len(value) > limit:
+        problems.append(
+            Problem(
+                "INVALID", f"must have at most {limit} characters", ["input", field]
+            )
+        )
+    return value
+
+
+async def _check_duplicate(
+    principal: Principal,
+    row: models.Aspiration,
+    original_id: int,
+    problems: list[Problem],
+) -> None:
+    field = ["input", "duplicateOfId"]
+    original = await models.Aspiration.get_or_none(id=original_id)
+    if original is None or access_for(principal, original) is None:
+        problems.append(Problem("NOT_FOUND", "there is no such aspiration", field))
+    elif original.id >= row.id:
+        problems.append(Problem("INVALID", "must name an earlier aspiration", field))
+
+
+async def transition(
+    clock: Clock, principal: Principal, aspiration_id: int | None, step: Step
+) -> Outcome:
+    """Move an aspiration one step through the table of DESIGN.md."""
+    enforce(principal, Action.ASPIRATION_HANDLE)
+    row = await reachable(principal, aspiration_id)
+    if row.version != step.expected_version:
+        raise conflict(row.version, step.expected_version)
+    problems: list[Problem] = []
+    text = StepText(
+        note=_clean(step.note, MAX_NOTE, "note", problems),
+        public_note=_clean(step.public_note, MAX_NOTE, "publicNote", problems),
+        assigned_unit=_clean(step.assigned_unit, MAX_UNIT, "assignedUnit", problems),
+        duplicate_of_id=step.duplicate_of_id,
+    )
+    now = clock.now()
+    actor = actor_for(
+        principal,
+        region_code=row.region_id,
+        kim_id=row.kim_id,
+        assigned_unit=row.assigned_unit,
+    )
+    problems += _misplaced(step.target, text)
+    try:
+        plan = check_transition(
+            row.status,
+            step.target,
+            actor,
+            TransitionRequest(
+                note=text.note,
+                public_note=text.public_note,
+                assigned_unit=text.assigned_unit,
+                duplicate_of_id=text.duplicate_of_id,
+            ),
+            now=now,
+            due_at=row.due_at,
+        )
+    except GuardFailed as failed:
+        raise UserInputError(*failed.problems, *problems) from None
+    if plan.target is AspirationStatus.DUPLICATE and text.duplicate_of_id is not None:
+        await _check_duplicate(principal, row, text.duplicate_of_id, problems)
+    if problems:
+        raise UserInputError(*problems)
+    async with in_transaction() as conn:
+        event_id = await apply_step(
+            conn,
+            row,
+            plan,
+            text,
+            expected_version=step.expected_version,
+            actor=Author(principal.display_name, principal.account_id),
+            at=now,
+        )
+        if event_id is None:
+            current = await models.Aspiration.get(id=row.id, using_db=conn)
+            raise conflict(current.version, step.expected_version)
+    return Outcome(row, event_id)
+
+
+def _misplaced(target: AspirationStatus, text: StepText) -> list[Problem]:
+    """Inputs that belong to another kind of step: refused, not silently dropped."""
+    problems = []
+    if text.assigned_unit is not None and target is not AspirationStatus.DISPOSED:
+        problems.append(
+            Problem(
+                "INVALID",
+                "assignedUnit applies only when moving to DISPOSED",
+                ["input", "assignedUnit"],
+            )
+        )
+    if text.duplicate_of_id is not None and target is not AspirationStatus.DUPLICATE:
+        problems.append(
+            Problem(
+                "INVALID",
+                "duplicateOfId applies only when moving to DUPLICATE",
+                ["input", "duplicateOfId"],
+            )
+        )
+    return problems
+
+
+async def respond(
+    clock: Clock,
+    principal: Principal,
+    aspiration_id: int | None,
+    message: str,
+    *,
+    public: bool = True,
+) -> Outcome:
+    """Add a response: public (the reporter and the public read it) or internal."""
+    enforce(principal, Action.ASPIRATION_RESPOND)
+    row = await reachable(principal, aspiration_id)
+    actor = actor_for(
+        principal,
+        region_code=row.region_id,
+        kim_id=row.kim_id,
+        assigned_unit=row.assigned_unit,
+    )
+    if not actor.capacities & {Capacity.VERIFIER, Capacity.UNIT}:
+        raise ForbiddenError("only a verifier or the assigned unit may respond")
+    problems: list[Problem] = []
+    text = _clean(message, MAX_MESSAGE, "message", problems)
+    if text is None:
+        problems.append(
+            Problem(
+                "INVALID", f"must have 1-{MAX_MESSAGE} characters", ["input", "message"]
+            )
+        )
+    if problems:
+        raise UserInputError(*problems)
+    assert text is not None
+    now = clock.now()
+    async with in_transaction() as conn:
+        await models.Aspiration.filter(id=row.id).using_db(conn).update(updated_at=now)
+        await row.refresh_from_db(using_db=conn)
+        event_id = await log_event(conn, row, EventKind.RESPONDED, now)
+        response = await models.AspirationResponse.create(
+            aspiration_id=row.id,
+            event_id=event_id,
+            message=text,
+            public=public,
+            author_id=principal.account_id,
+            author_name=principal.display_name,
+            at=now,
+            using_db=conn,
+        )
+    return Outcome(row, event_id, response)
+
+
+async def moderate(
+    clock: Clock,
+    principal: Principal,
+    aspiration_id: int | None,
+    *,
+    hidden: bool,
+    reason: str | None = None,
+) -> Outcome:
+    """Hide an aspiration's content from public views, or show it again."""
+    enforce(principal, Action.ASPIRATION_MODERATE)
+    row = await reachable(principal, aspiration_id)
+    problems: list[Problem] = []
+    why = _clean(reason, MAX_REASON, "reason", problems)
+    if hidden and why is None:
+        problems.append(
+            Problem(
+                "INVALID",
+                "a reason is required to hide an aspiration",
+                ["input", "reason"],
+            )
+        )
+    if problems:
+        raise UserInputError(*problems)
+    if row.hidden == hidden:
+        raise invalid(
+            f"the aspiration is already {'hidden' if hidden else 'shown'}",
+            "input",
+            "hidden",
+        )
+    now = clock.now()
+    async with in_transaction() as conn:
+        changed = await (
+            models.Aspiration.filter(id=row.id, hidden=not hidden)
+            .using_db(conn)
+            .update(
+                hidden=hidden, hidden_reason=why if hidden else None, updated_at=now
+            )
+        )
+        if not changed:
+            raise invalid("the aspiration was moderated meanwhile; reload it", "id")
+        await row.refresh_from_db(using_db=conn)
+        event_id = await log_event(conn, row, EventKind.MODERATED, now)
+    return Outcome(row, event_id)

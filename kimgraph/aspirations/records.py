@@ -1,0 +1,152 @@
+"""Writing a step: the conditional update, its history row, its event, its timer."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from kimgraph import models, timers
+from kimgraph.aspiration_workflow import (
+    AspirationStatus,
+    Deadline,
+    TransitionPlan,
+)
+from kimgraph.errors import Problem, UserInputError
+from kimgraph.events import log
+
+STREAM = "aspiration"
+TIMER_ARCHIVE = "aspiration.archive"
+TIMER_RESOLVE = "aspiration.resolve"
+TIMER_KINDS = {Deadline.ARCHIVE: TIMER_ARCHIVE, Deadline.AUTO_RESOLVE: TIMER_RESOLVE}
+# A deadline has passed once the time is after it (workdays.add_working_days).
+PAST = timedelta(microseconds=1)
+
+
+class EventKind(enum.StrEnum):
+    """What happened to an aspiration."""
+
+    SUBMITTED = "SUBMITTED"
+    TRANSITIONED = "TRANSITIONED"
+    RESPONDED = "RESPONDED"
+    MODERATED = "MODERATED"
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The aspiration after a change, and the event it logged."""
+
+    aspiration: models.Aspiration
+    event_id: int | None = None
+    response: models.AspirationResponse | None = field(default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who made a step, as its history row names them."""
+
+    name: str
+    account_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepText:
+    """What a step records besides from and to."""
+
+    note: str | None = None
+    public_note: str | None = None
+    assigned_unit: str | None = None
+    duplicate_of_id: int | None = None
+
+
+def conflict(current: int, expected: int) -> UserInputError:
+    """The CONFLICT a stale expectedVersion gets."""
+    return UserInputError(
+        Problem(
+            "CONFLICT",
+            f"the aspiration is at version {current}, not {expected}: reload it "
+            "and try again",
+            ["input", "expectedVersion"],
+        )
+    )
+
+
+async def log_event(
+    conn: BaseDBAsyncClient, row: models.Aspiration, kind: EventKind, at: datetime
+) -> int:
+    """Append an event about row; it carries ids and the region, nothing personal."""
+    record = await log.append(
+        conn,
+        stream=STREAM,
+        kind=kind,
+        entity_id=row.id,
+        regions=[row.region_id],
+        occurred_at=at,
+    )
+    return record.id
+
+
+async def apply_step(
+    conn: BaseDBAsyncClient,
+    row: models.Aspiration,
+    plan: TransitionPlan,
+    text: StepText,
+    *,
+    expected_version: int,
+    actor: Author,
+    at: datetime,
+) -> int | None:
+    """Make an allowed step if row is still at expected_version; its event id.
+
+    None means somebody else moved the aspiration first: nothing was written.
+    """
+    values: dict[str, object] = {
+        "status": plan.target,
+        "version": expected_version + 1,
+        "updated_at": at,
+        "due_at": plan.next_due_at(at, row.due_at),
+    }
+    if plan.target is AspirationStatus.DISPOSED:
+        values["assigned_unit"] = text.assigned_unit
+    elif plan.target is AspirationStatus.VERIFIED:
+        values["assigned_unit"] = None
+    if plan.target is AspirationStatus.DUPLICATE:
+        values["duplicate_of_id"] = text.duplicate_of_id
+    # The conditional update is the lock: of two steps from one version, one wins.
+    changed = (
+        await models.Aspiration.filter(id=row.id, version=expected_version)
+        .using_db(conn)
+        .update(**values)
+    )
+    if not changed:
+        return None
+    await row.refresh_from_db(using_db=conn)
+    event_id = await log_event(conn, row, EventKind.TRANSITIONED, at)
+    await models.AspirationTransition.create(
+        aspiration_id=row.id,
+        event_id=event_id,
+        from_status=plan.source,
+        to_status=plan.target,
+        capacity=plan.acting_as.name,
+        actor_id=actor.account_id,
+        actor_name=actor.name,
+        note=text.note,
+        public_note=text.public_note,
+        assigned_unit=values.get("assigned_unit"),
+        at=at,
+        using_db=conn,
+    )
+    await schedule_deadline(conn, row, plan.deadline)
+    return event_id
+
+
+async def schedule_deadline(
+    conn: BaseDBAsyncClient, row: models.Aspiration, deadline: Deadline | None
+) -> None:
+    """Cancel the timers of the step before; start the one of this step, if any."""
+    for kind in TIMER_KINDS.values():
+        await timers.cancel(conn, kind, row.id)
+    if deadline is not None and row.due_at is not None and deadline in TIMER_KINDS:
+        await timers.schedule(conn, TIMER_KINDS[deadline], row.id, row.due_at + PAST)

@@ -1,0 +1,216 @@
+"""aspirationSubmit: a new aspiration with an unguessable public ticket."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from kimgraph import models, workdays
+from kimgraph.aspiration_workflow import AspirationStatus, Deadline
+from kimgraph.aspirations.records import EventKind, Outcome, log_event
+from kimgraph.authorization import in_scope
+from kimgraph.clock import Clock
+from kimgraph.errors import Problem, UserInputError
+from kimgraph.models import AspirationCategory, AspirationVisibility
+from kimgraph.principals import Principal, Role
+from kimgraph.rate_limit import RateLimiter
+from kimgraph.regions import RegionLevel, is_within, validate
+
+# No 0/O, 1/I/L: a ticket is read out over the phone and copied by hand.
+TICKET_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# 31**8 ≈ 8.5e11 tickets per kabupaten and year: drawn at random (secrets), one
+# ticket tells nothing about another, and guessing one is hopeless.
+TICKET_RANDOM_LENGTH = 8
+MAX_TITLE = 200
+MAX_DESCRIPTION = 5_000
+MAX_PERSONAL = 200
+SUBMISSION_LEVELS = (RegionLevel.DESA, RegionLevel.KELURAHAN)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """The input of aspirationSubmit."""
+
+    region: str
+    title: str
+    description: str
+    category: AspirationCategory
+    reporter_name: str | None = None
+    reporter_contact: str | None = None
+    visibility: AspirationVisibility = AspirationVisibility.CONFIDENTIAL
+    kim_id: int | None = None
+
+
+def new_ticket(region_code: str, at: datetime) -> str:
+    """A fresh ticket like ASP-6104-2026-7KQ3MXD9: kabupaten, year (WIB), random."""
+    kabupaten = "".join(region_code.split(".")[:2])
+    year = at.astimezone(workdays.ZONE).year
+    tail = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_RANDOM_LENGTH))
+    return f"ASP-{kabupaten}-{year}-{tail}"
+
+
+def normalize_ticket(ticket: str) -> str:
+    """A ticket as typed (any case, spaces around) in its stored form."""
+    return ticket.strip().upper()
+
+
+def _text(
+    value: str | None,
+    limit: int,
+    field: str,
+    problems: list[Problem],
+    *,
+    required: bool,
+) -> str | None:
+    value = value.strip() if value is not None else None
+    if not value:
+        if required:
+            problems.append(
+                Problem("INVALID", f"must have 1-{limit} characters", ["input", field])
+            )
+        return None
+    if len(value) > limit:
+        # The message never repeats the value: it may be personal data.
+        problems.append(
+            Problem(
+                "INVALID", f"must have at most {limit} characters", ["input", field]
+            )
+        )
+    return value
+
+
+async def _region(
+    principal: Principal, code: str, problems: list[Problem]
+) -> models.Region | None:
+    region = await models.Region.get_or_none(code=validate(code))
+    field = ["input", "region"]
+    if region is None:
+        problems.append(
+            Problem("NOT_FOUND", f"there is no region with code {code}", field)
+        )
+        return None
+    if region.level not in SUBMISSION_LEVELS:
+        problems.append(
+            Problem(
+                "INVALID",
+                f"an aspiration arises in a desa or kelurahan, not a {region.level}",
+                field,
+            )
+        )
+    elif principal.role in (Role.KIM, Role.PARTNER) and not in_scope(principal, code):
+        problems.append(
+            Problem(
+                "OUT_OF_SCOPE",
+                f"region {code} lies outside your region {principal.region_code}",
+                field,
+            )
+        )
+    return region
+
+
+async def _collecting_kim(
+    principal: Principal,
+    kim_id: int | None,
+    region: models.Region | None,
+    problems: list[Problem],
+) -> models.Kim | None:
+    field = ["input", "kimId"]
+    if principal.role is Role.KIM:
+        if kim_id is not None and kim_id != principal.kim_id:
+            problems.append(Problem("OUT_OF_SCOPE", "a KIM submits as itself", field))
+        return await models.Kim.get_or_none(id=principal.kim_id)
+    if kim_id is None:
+        return None
+    kim = await models.Kim.get_or_none(id=kim_id)
+    if kim is None:
+        problems.append(Problem("NOT_FOUND", "there is no such KIM", field))
+    elif region is not None and not is_within(region.code, kim.region_id):
+        problems.append(
+            Problem("INVALID", f"that KIM does not serve region {region.code}", field)
+        )
+    return kim
+
+
+def rate_limited() -> UserInputError:
+    """The userError of a client that submitted too often."""
+    return UserInputError(
+        Problem(
+            "RATE_LIMITED",
+            "too many aspirations from this client; try again later, or submit "
+            "through your KIM",
+            None,
+        )
+    )
+
+
+async def submit(
+    clock: Clock,
+    principal: Principal,
+    submission: Submission,
+    *,
+    limiter: RateLimiter | None = None,
+    client_key: str = "unknown",
+) -> Outcome:
+    """Record a new aspiration; anonymous callers spend one token of their client."""
+    if principal.is_anonymous and limiter and not limiter.take(client_key):
+        raise rate_limited()
+    problems: list[Problem] = []
+    region = await _region(principal, submission.region, problems)
+    title = _text(submission.title, MAX_TITLE, "title", problems, required=True)
+    description = _text(
+        submission.description, MAX_DESCRIPTION, "description", problems, required=True
+    )
+    reporter_name = _text(
+        submission.reporter_name, MAX_PERSONAL, "reporterName", problems, required=False
+    )
+    reporter_contact = _text(
+        submission.reporter_contact,
+        MAX_PERSONAL,
+        "reporterContact",
+        problems,
+        required=False,
+    )
+    kim = await _collecting_kim(principal, submission.kim_id, region, problems)
+    if problems:
+        raise UserInputError(*problems)
+    assert region is not None, "no problems means a region"
+    assert title is not None, "no problems means a title"
+    assert description is not None, "no problems means a description"
+    now = clock.now()
+    ticket = new_ticket(region.code, now)
+    while await models.Aspiration.exists(ticket=ticket):
+        ticket = new_ticket(region.code, now)
+    async with in_transaction() as conn:
+        row = await models.Aspiration.create(
+            ticket=ticket,
+            title=" ".join(title.split()),
+            description=description,
+            category=submission.category,
+            region_id=region.code,
+            kim_id=kim.id if kim is not None else None,
+            status=AspirationStatus.SUBMITTED,
+            visibility=submission.visibility,
+            reporter_name=reporter_name,
+            reporter_contact=reporter_contact,
+            submitter_id=principal.account_id,
+            due_at=Deadline.VERIFY.due_at(now),
+            created_at=now,
+            updated_at=now,
+            using_db=conn,
+        )
+        event_id = await log_event(conn, row, EventKind.SUBMITTED, now)
+        await models.AspirationTransition.create(
+            aspiration_id=row.id,
+            event_id=event_id,
+            from_status=None,
+            to_status=AspirationStatus.SUBMITTED,
+            capacity="REPORTER_KIM" if principal.role is Role.KIM else "REPORTER",
+            actor_id=principal.account_id,
+            actor_name=principal.display_name,
+            at=now,
+            using_db=conn,
+        )
+    return Outcome(row, event_id)

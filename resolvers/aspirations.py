@@ -1,0 +1,417 @@
+"""Aspirations: scoped lists, tracking by ticket, the workflow, the live stream."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+from starlette.websockets import WebSocket
+
+from kimgraph import aspiration_queries, aspirations, models
+from kimgraph.aspiration_queries import (
+    AspirationFilter,
+    Following,
+    Snapshot,
+    aspiration_by_ticket,
+    aspiration_page,
+    scoped_region,
+)
+from kimgraph.aspirations import access_for, public_access, response_visible
+from kimgraph.context import Info
+from kimgraph.events import log
+from kimgraph.events.fanout import Delivery, SlowConsumer
+from kimgraph.principals import Principal
+from kimgraph.rate_limit import RateLimiter
+from kimgraph.region_queries import require_region
+from schema.aspirations import (
+    Aspiration,
+    AspirationConnection,
+    AspirationEvent,
+    AspirationEventKind,
+    AspirationModerateInput,
+    AspirationModeratePayload,
+    AspirationRespondInput,
+    AspirationRespondPayload,
+    AspirationResponse,
+    AspirationStatus,
+    AspirationSubmitInput,
+    AspirationSubmitPayload,
+    AspirationTransitionInput,
+    AspirationTransitionPayload,
+    Preloaded,
+    aspiration_connection,
+    aspiration_cursor_key,
+)
+from schema.common import (
+    DEFAULT_PAGE_SIZE,
+    After,
+    First,
+    decode_id,
+    mutation,
+    page_size,
+)
+
+logger = logging.getLogger("kimgraph.subscriptions")
+
+CLOSE_SLOW_CONSUMER = 1013
+# Anonymous submissions per client (IP address, as uvicorn's proxy_headers give
+# it): a burst of 5, then one every 6 minutes.
+SUBMISSION_BURST = 5
+SUBMISSIONS_PER_HOUR = 10
+AspirationId = Annotated[
+    strawberry.ID, strawberry.argument(description="The aspiration's id.")
+]
+
+
+def _view(principal: Principal, row: models.Aspiration) -> Aspiration:
+    """The aspiration as principal may see it; the public view if out of reach."""
+    return Aspiration.from_model(row, access_for(principal, row) or public_access(row))
+
+
+async def aspiration_node(info: Info, type_name: str, key: str) -> Aspiration | None:
+    """`node(id:)` for an Aspiration key: the same as `aspiration(id:)`."""
+    row = (
+        await info.context.loaders.aspirations_by_id.load(int(key))
+        if key.isdigit()
+        else None
+    )
+    access = access_for(info.context.principal, row) if row is not None else None
+    if row is None or access is None:
+        return None
+    return Aspiration.from_model(row, access)
+
+
+@strawberry.type
+class AspirationQueries:
+    @strawberry.field(
+        description="The aspiration with this id if the viewer may read it (an "
+        "officer or admin whose scope holds it, a KIM or partner app of its region, "
+        "the reporter's KIM); null otherwise."
+    )
+    async def aspiration(self, info: Info, id: AspirationId) -> Aspiration | None:
+        key = decode_id("Aspiration", id)
+        return await aspiration_node(info, "Aspiration", str(key)) if key else None
+
+    @strawberry.field(
+        description="Aspirations in a region and below, newest first; signed-in "
+        "callers only, within their scope (their whole scope without `region`). A "
+        "region outside it is FORBIDDEN, an unknown one NOT_FOUND."
+    )
+    async def aspirations(
+        self,
+        info: Info,
+        region: Annotated[
+            str | None,
+            strawberry.argument(description="A region's code; null: your scope."),
+        ] = None,
+        status: Annotated[
+            list[AspirationStatus] | None,
+            strawberry.argument(description="Only these statuses; null: all."),
+        ] = None,
+        kim_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only those collected by this KIM."),
+        ] = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+    ) -> AspirationConnection:
+        principal = info.context.principal
+        code = scoped_region(principal, region)
+        await require_region(code)
+        where = AspirationFilter(
+            region=code,
+            statuses=tuple(s.domain for s in status or ()),
+            kim_id=(decode_id("Kim", kim_id) or 0) if kim_id is not None else None,
+        )
+        position = await log.position()
+        rows, has_next, total = await aspiration_page(
+            where, aspiration_cursor_key(after), page_size(first)
+        )
+        nodes = [_view(principal, row) for row in rows]
+        return aspiration_connection(
+            nodes, has_next, total, log.encode_cursor(position)
+        )
+
+    @strawberry.field(
+        description="Follow an aspiration by its ticket: anyone may. Shows status, "
+        "history with public notes, public responses and dueAt; never the reporter's "
+        "personal data or internal notes, and nothing of the content of a "
+        "CONFIDENTIAL or hidden one. Null for an unknown ticket."
+    )
+    async def aspiration_track(
+        self,
+        ticket: Annotated[
+            str, strawberry.argument(description="The ticket, e.g. ASP-6104-2026-…")
+        ],
+    ) -> Aspiration | None:
+        row = await aspiration_by_ticket(ticket)
+        return Aspiration.from_model(row, public_access(row)) if row else None
+
+
+def _client_key(info: Info) -> str:
+    request = info.context.request
+    client = request.client if request is not None else None
+    return client.host if client is not None else "unknown"
+
+
+def _submission_limiter(info: Info) -> RateLimiter | None:
+    """The app's limiter of anonymous submissions, made on first use."""
+    request = info.context.request
+    if request is None:
+        return None
+    # One per application instance, kept on its state beside the routes.
+    state = request.app.state
+    limiter = getattr(state, "aspiration_submissions", None)
+    if not isinstance(limiter, RateLimiter):
+        limiter = RateLimiter(
+            info.context.clock,
+            capacity=SUBMISSION_BURST,
+            per_second=SUBMISSIONS_PER_HOUR / 3600,
+        )
+        state.aspiration_submissions = limiter
+    return limiter
+
+
+async def _announce(info: Info, outcome: aspirations.Outcome) -> None:
+    if outcome.event_id is not None:
+        await info.context.hub.announce(outcome.event_id)
+
+
+@strawberry.type
+class AspirationMutations:
+    @mutation(
+        "Submit an aspiration: anyone may (anonymous callers are rate-limited per "
+        "client: RATE_LIMITED); a KIM account submits on a resident's behalf and "
+        "becomes the reporter's KIM. Keep the returned ticket to follow it."
+    )
+    async def aspiration_submit(
+        self,
+        info: Info,
+        input: Annotated[
+            AspirationSubmitInput, strawberry.argument(description="The aspiration.")
+        ],
+    ) -> AspirationSubmitPayload:
+        principal = info.context.principal
+        outcome = await aspirations.submit(
+            info.context.clock,
+            principal,
+            aspirations.Submission(
+                region=input.region,
+                title=input.title,
+                description=input.description,
+                category=input.category.domain,
+                reporter_name=input.reporter_name,
+                reporter_contact=input.reporter_contact,
+                visibility=input.visibility.domain,
+                kim_id=(decode_id("Kim", input.kim_id) or 0) if input.kim_id else None,
+            ),
+            limiter=_submission_limiter(info),
+            client_key=_client_key(info),
+        )
+        await _announce(info, outcome)
+        row = outcome.aspiration
+        return AspirationSubmitPayload(
+            aspiration=_view(principal, row), ticket=row.ticket
+        )
+
+    @mutation(
+        "Move an aspiration through its workflow (DESIGN.md's table of who may make "
+        "which step). A step the table does not have is INVALID_TRANSITION, a stale "
+        "expectedVersion CONFLICT; nothing changes then."
+    )
+    async def aspiration_transition(
+        self,
+        info: Info,
+        id: AspirationId,
+        input: Annotated[
+            AspirationTransitionInput, strawberry.argument(description="The step.")
+        ],
+    ) -> AspirationTransitionPayload:
+        principal = info.context.principal
+        duplicate_of = input.duplicate_of_id
+        outcome = await aspirations.transition(
+            info.context.clock,
+            principal,
+            decode_id("Aspiration", id),
+            aspirations.Step(
+                target=input.to.domain,
+                expected_version=input.expected_version,
+                note=input.note,
+                public_note=input.public_note,
+                assigned_unit=input.assigned_unit,
+                duplicate_of_id=(
+                    (decode_id("Aspiration", duplicate_of) or 0)
+                    if duplicate_of is not None
+                    else None
+                ),
+            ),
+        )
+        await _announce(info, outcome)
+        return AspirationTransitionPayload(
+            aspiration=_view(principal, outcome.aspiration)
+        )
+
+    @mutation(
+        "Respond to an aspiration (officers in scope and admins): publicly, for the "
+        "reporter and the public, or internally. The status does not change."
+    )
+    async def aspiration_respond(
+        self,
+        info: Info,
+        id: AspirationId,
+        input: Annotated[
+            AspirationRespondInput, strawberry.argument(description="The response.")
+        ],
+    ) -> AspirationRespondPayload:
+        principal = info.context.principal
+        outcome = await aspirations.respond(
+            info.context.clock,
+            principal,
+            decode_id("Aspiration", id),
+            input.message,
+            public=input.public,
+        )
+        await _announce(info, outcome)
+        assert outcome.response is not None, "respond always writes a response"
+        return AspirationRespondPayload(
+            aspiration=_view(principal, outcome.aspiration),
+            response=AspirationResponse(row=outcome.response),
+        )
+
+    @mutation(
+        "Hide an aspiration's content from public and partner views, or show it "
+        "again (officers in scope and admins). The status does not change."
+    )
+    async def aspiration_moderate(
+        self,
+        info: Info,
+        id: AspirationId,
+        input: Annotated[
+            AspirationModerateInput, strawberry.argument(description="Hide or show.")
+        ],
+    ) -> AspirationModeratePayload:
+        principal = info.context.principal
+        outcome = await aspirations.moderate(
+            info.context.clock,
+            principal,
+            decode_id("Aspiration", id),
+            hidden=input.hidden,
+            reason=input.reason,
+        )
+        await _announce(info, outcome)
+        return AspirationModeratePayload(
+            aspiration=_view(principal, outcome.aspiration)
+        )
+
+
+def to_event(following: Following, delivery: Delivery) -> AspirationEvent | None:
+    """The event as this subscriber may see it; None: not for this subscriber."""
+    snapshot = delivery.payload
+    if not isinstance(snapshot, Snapshot):
+        return None
+    access = following.access(snapshot.aspiration)
+    if access is None:
+        return None
+    kind = AspirationEventKind[delivery.event.kind]
+    source = target = note = None
+    if kind is AspirationEventKind.SUBMITTED:
+        target = AspirationStatus.SUBMITTED
+    if snapshot.transition is not None and kind is AspirationEventKind.TRANSITIONED:
+        step = snapshot.transition
+        source = AspirationStatus[step.from_status.name] if step.from_status else None
+        target = AspirationStatus[step.to_status.name]
+        note = step.public_note
+    if snapshot.response is not None and kind is AspirationEventKind.RESPONDED:
+        if response_visible(access, snapshot.response):
+            note = snapshot.response.message
+        elif not snapshot.response.public:
+            # Internal responses are not announced: events carry no internal text.
+            return None
+    return AspirationEvent(
+        cursor=delivery.event.cursor,
+        kind=kind,
+        occurred_at=delivery.event.occurred_at,
+        aspiration=Aspiration.from_model(
+            snapshot.aspiration,
+            access,
+            Preloaded(snapshot.history, snapshot.responses),
+        ),
+        from_=source,
+        to=target,
+        note=note,
+    )
+
+
+@strawberry.type
+class AspirationSubscriptions:
+    @strawberry.subscription(
+        description="Changes to aspirations: by `ticket` (anyone), by `aspirationId` "
+        "or by `region` (signed-in callers and partner keys, within their scope; "
+        "without any of them, their whole scope). First every event after `after`, "
+        "in order, then live ones; none missing, none twice. Events never carry "
+        "the reporter's personal data or internal notes, for anyone."
+    )
+    async def aspiration_events(
+        self,
+        info: Info,
+        region: Annotated[
+            str | None,
+            strawberry.argument(description="Events of this region and below."),
+        ] = None,
+        aspiration_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Events of this aspiration only."),
+        ] = None,
+        ticket: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Events of the aspiration with this ticket."
+            ),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Resume after this cursor (an event's or an eventCursor)."
+            ),
+        ] = None,
+    ) -> AsyncGenerator[AspirationEvent, None]:
+        following = await aspiration_queries.following(
+            info.context.principal,
+            region,
+            (decode_id("Aspiration", aspiration_id) or 0) if aspiration_id else None,
+            ticket,
+        )
+        after_id = log.decode_cursor(after) if after is not None else None
+        if after_id is not None:
+            await log.check_cursor(after_id)
+        hub = info.context.hub
+        async with hub.subscription(following.accepts) as live:
+            position = live.start_position if after_id is None else after_id
+            if after_id is not None:
+                replay = hub.replay(aspirations.STREAM, after_id, following.accepts)
+                async for delivery in replay:
+                    position = delivery.event.id
+                    event = to_event(following, delivery)
+                    if event is not None:
+                        yield event
+            while True:
+                try:
+                    delivery = await live.next()
+                except SlowConsumer:
+                    await _close_slow_consumer(info)
+                    return
+                if delivery.event.id <= position:
+                    continue
+                position = delivery.event.id
+                event = to_event(following, delivery)
+                if event is not None:
+                    yield event
+
+
+async def _close_slow_consumer(info: Info) -> None:
+    request = info.context.request
+    logger.info("closing a slow subscriber with 1013")
+    if isinstance(request, WebSocket):
+        await request.close(code=CLOSE_SLOW_CONSUMER, reason="slow consumer")

@@ -1,0 +1,302 @@
+"""A live aspiration desk for e2e tests: a server, its people, a WebSocket client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.e2e.live import DEADLINE_S, cli, live_server
+from tests.e2e.server import Server
+
+PASSWORD = "kata-sandi-petugas-123"
+HOME_DESA = "61.04.16.2006"  # Suka Bangun, Kecamatan Delta Pawan, Kabupaten Ketapang
+OTHER_DESA = "61.04.18.2003"  # Padang, Kecamatan Benua Kayong, Ketapang
+OUTSIDE_DESA = "61.11.01.2001"  # Sutera, Kecamatan Sukadana, Kabupaten Kayong Utara
+# A neighbouring kabupaten, imported so that something happens outside Ketapang.
+KAYONG_UTARA_CSV = """code,parent_code,level,name
+61.11,61,kabupaten,Kabupaten Kayong Utara
+61.11.01,61.11,kecamatan,Sukadana
+61.11.01.2001,61.11.01,desa,Sutera
+"""
+
+MUTATION_SUBMIT = """
+mutation ($input: AspirationSubmitInput!) {
+  aspirationSubmit(input: $input) {
+    ticket aspiration { id version } userErrors { code message }
+  }
+}
+"""
+MUTATION_TRANSITION = """
+mutation ($id: ID!, $input: AspirationTransitionInput!) {
+  aspirationTransition(id: $id, input: $input) {
+    aspiration { version } userErrors { code message }
+  }
+}
+"""
+MUTATION_RESPOND = """
+mutation ($id: ID!, $input: AspirationRespondInput!) {
+  aspirationRespond(id: $id, input: $input) { userErrors { code message } }
+}
+"""
+SUBSCRIPTION_ASPIRATION_EVENTS = """
+subscription ($region: String, $aspirationId: ID, $ticket: String, $after: String) {
+  aspirationEvents(region: $region, aspirationId: $aspirationId, ticket: $ticket,
+                   after: $after) {
+    cursor kind from to note occurredAt
+    aspiration {
+      id ticket title description status version contentWithheld
+      reporterName reporterContact region { code }
+      history { from to note publicNote actorName }
+      responses { message public }
+    }
+  }
+}
+"""
+ACCOUNTS = {
+    # name: (role, region)
+    "officer_in_scope": ("OFFICER", "61.04.16"),
+    "officer_out_of_scope": ("OFFICER", "61.04.18"),
+    "admin_kayong_utara": ("ADMIN", "61.11"),
+}
+
+
+@dataclass
+class Aspiration:
+    """What the tests need to keep acting on an aspiration."""
+
+    id: str
+    ticket: str
+    version: int = 1
+
+
+@dataclass
+class Desk:
+    """A running server with an admin, officers, a KIM account and a partner key."""
+
+    server: Server
+    http: httpx.AsyncClient
+    authorization: dict[str, str] = field(default_factory=dict)
+
+    async def body(
+        self, who: str, query: str, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """POST an operation as who ('anonymous' sends no credentials)."""
+        headers = {}
+        if who != "anonymous":
+            headers["authorization"] = self.authorization[who]
+        response = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
+        )
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def data(
+        self, who: str, query: str, variables: dict[str, Any] | None = None
+    ) -> Any:
+        body = await self.body(who, query, variables)
+        assert "errors" not in body, body
+        return body["data"]
+
+    async def submit(self, who: str, region: str, **fields: Any) -> Aspiration:
+        data = await self.data(
+            who,
+            MUTATION_SUBMIT,
+            {
+                "input": {
+                    "region": region,
+                    "title": "Jalan longsor",
+                    "description": "Badan jalan longsor sepanjang 20 meter.",
+                    "category": "INFRASTRUCTURE",
+                }
+                | fields
+            },
+        )
+        payload = data["aspirationSubmit"]
+        assert payload["userErrors"] == [], payload
+        return Aspiration(payload["aspiration"]["id"], payload["ticket"])
+
+    async def step(
+        self, who: str, aspiration: Aspiration, to: str, **fields: Any
+    ) -> None:
+        data = await self.data(
+            who,
+            MUTATION_TRANSITION,
+            {
+                "id": aspiration.id,
+                "input": {"to": to, "expectedVersion": aspiration.version} | fields,
+            },
+        )
+        payload = data["aspirationTransition"]
+        assert payload["userErrors"] == [], payload
+        aspiration.version = payload["aspiration"]["version"]
+
+    async def respond(
+        self, who: str, aspiration: Aspiration, message: str, public: bool
+    ) -> None:
+        data = await self.data(
+            who,
+            MUTATION_RESPOND,
+            {"id": aspiration.id, "input": {"message": message, "public": public}},
+        )
+        assert data["aspirationRespond"]["userErrors"] == []
+
+
+def _token(server: Server, username: str, password: str) -> str:
+    response = httpx.post(
+        f"{server.url}/graphql",
+        json={
+            "query": "mutation ($i: TokenCreateInput!) { tokenCreate(input: $i) "
+            "{ token } }",
+            "variables": {"i": {"username": username, "password": password}},
+        },
+        trust_env=False,
+    )
+    return f"Bearer {response.json()['data']['tokenCreate']['token']}"
+
+
+@contextmanager
+def staffed_server(
+    backend: str, folder: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[Server, dict[str, str]]]:
+    """A server on a fresh database and everyone's Authorization value."""
+    with live_server(backend, folder, env) as (server, url, admin_token):
+        environment = {"KIMGRAPH_DATABASE_URL": url, **(env or {})}
+        csv = folder / "kayong-utara.csv"
+        csv.write_text(KAYONG_UTARA_CSV, encoding="utf-8")
+        cli("regions", "import", str(csv), env=environment, cwd=folder)
+        authorization = {"admin": f"Bearer {admin_token}"}
+        kim = httpx.post(
+            f"{server.url}/graphql",
+            json={
+                "query": "mutation ($i: KimRegisterInput!) { kimRegister(input: $i) "
+                "{ kim { id } } }",
+                "variables": {"i": {"name": "KIM Suka Bangun", "region": HOME_DESA}},
+            },
+            headers={"authorization": authorization["admin"]},
+            trust_env=False,
+        ).json()["data"]["kimRegister"]["kim"]["id"]
+        accounts = {
+            **{
+                name: ["--role", role, "--region", region]
+                for name, (role, region) in ACCOUNTS.items()
+            },
+            "kim_home": ["--role", "KIM", "--kim", _kim_key(kim)],
+        }
+        for name, options in accounts.items():
+            cli(
+                "accounts",
+                "create",
+                "--username",
+                name,
+                *options,
+                "--password",
+                PASSWORD,
+                env=environment,
+                cwd=folder,
+            )
+            authorization[name] = _token(server, name, PASSWORD)
+        out = cli(
+            "apikeys",
+            "create",
+            "--name",
+            "Aplikasi Layanan Publik",
+            "--region",
+            "61.04",
+            env=environment,
+            cwd=folder,
+        )
+        authorization["partner"] = f"Bearer {out.strip().splitlines()[-1].strip()}"
+        yield server, authorization
+
+
+def _kim_key(global_id: str) -> str:
+    import base64
+
+    raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+    return raw.split(":", 1)[1]
+
+
+@asynccontextmanager
+async def desk_for(
+    server: Server, authorization: dict[str, str]
+) -> AsyncIterator[Desk]:
+    async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:
+        yield Desk(server, http, authorization)
+
+
+class EventClient:
+    """A graphql-transport-ws client following aspirationEvents; keeps raw frames."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.frames: list[str] = []
+
+    @classmethod
+    async def open(
+        cls, server: Server, variables: dict[str, Any], authorization: str | None
+    ) -> EventClient:
+        ws = await connect(
+            server.ws_url,
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            proxy=None,
+            open_timeout=DEADLINE_S,
+        )
+        payload = {"authorization": authorization} if authorization else {}
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        client = cls(ws)
+        ack = await client.message()
+        assert ack == {"type": "connection_ack"}, ack
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "aspirations",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": SUBSCRIPTION_ASPIRATION_EVENTS,
+                        "variables": variables,
+                    },
+                }
+            )
+        )
+        return client
+
+    async def message(self) -> dict[str, Any]:
+        """The next message other than a ping (answered with a pong)."""
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(decode=True), DEADLINE_S)
+            self.frames.append(raw)
+            message: dict[str, Any] = json.loads(raw)
+            if message.get("type") == "ping":
+                await self.ws.send(json.dumps({"type": "pong"}))
+                continue
+            return message
+
+    async def event(self) -> dict[str, Any]:
+        message = await self.message()
+        assert message.get("type") == "next", message
+        assert "errors" not in message["payload"], message
+        event: dict[str, Any] = message["payload"]["data"]["aspirationEvents"]
+        return event
+
+    async def events(self, count: int) -> list[dict[str, Any]]:
+        return [await self.event() for _ in range(count)]
+
+    async def nothing_within(self, seconds: float) -> bool:
+        try:
+            message = await asyncio.wait_for(self.message(), seconds)
+        except TimeoutError:
+            return True
+        raise AssertionError(f"unexpected message {message}")
+
+    async def close(self) -> None:
+        await self.ws.close()
