@@ -35,7 +35,8 @@ from graphql import (
 from graphql.language import Visitor
 from strawberry.types import ExecutionResult
 
-from kimgraph.context import Context, StreamMode
+from kimgraph.context import Context
+from kimgraph.events.fanout import StreamMode
 from kimgraph.loaders import Loaders
 from kimgraph.principals import ANONYMOUS
 

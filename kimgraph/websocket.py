@@ -17,7 +17,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
-from kimgraph.context import Context, StreamMode
+from kimgraph.context import Context
+from kimgraph.events.fanout import StreamMode
 from kimgraph.loaders import Loaders
 from kimgraph.sharing import Group, Member, Outbox, Sharing, shape_of
 

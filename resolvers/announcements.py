@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
-from starlette.websockets import WebSocket
 
 from kimgraph import announcements, regions
 from kimgraph.announcement_queries import (
@@ -16,9 +14,10 @@ from kimgraph.announcement_queries import (
 )
 from kimgraph.context import Info
 from kimgraph.events import log
-from kimgraph.events.fanout import Delivery, SlowConsumer
+from kimgraph.events.fanout import Delivery
 from kimgraph.events.log import EventRecord
 from kimgraph.region_queries import require_region
+from resolvers.streams import follow
 from schema.announcements import (
     Announcement,
     AnnouncementCategory,
@@ -42,9 +41,6 @@ from schema.common import (
     mutation,
 )
 
-logger = logging.getLogger("kimgraph.subscriptions")
-
-CLOSE_SLOW_CONSUMER = 1013
 RegionCode = Annotated[str, strawberry.argument(description="A region's code.")]
 AnnouncementId = Annotated[
     strawberry.ID, strawberry.argument(description="The announcement's id.")
@@ -236,59 +232,12 @@ class AnnouncementSubscriptions:
     ) -> AsyncGenerator[AnnouncementEvent, None]:
         code = regions.validate(region)
         await require_region(code)
-        after_id = log.decode_cursor(after) if after is not None else None
-        if after_id is not None:
-            await log.check_cursor(after_id)
 
         def accepts(event: EventRecord) -> bool:
             return event.stream == announcements.STREAM and log.visible_from(
                 event.regions, code, include_descendants
             )
 
-        mode = info.context.stream_mode
-        if mode is not None and mode.replay_only:
-            # A shared subscriber catching up; kimgraph.sharing splices it in.
-            replay = info.context.hub.replay(
-                announcements.STREAM, after_id or 0, accepts
-            )
-            async for delivery in replay:
-                mode.last_event_id = delivery.event.id
-                if (event := to_event(delivery)) is not None:
-                    yield event
-            mode.completed = True
-            return
-        if mode is not None and mode.live_only:
-            after_id = None
-        async with info.context.hub.subscription(accepts) as live:
-            position = live.start_position if after_id is None else after_id
-            if mode is not None:
-                mode.last_event_id = position
-                mode.following.set()
-            if after_id is not None:
-                replay = info.context.hub.replay(
-                    announcements.STREAM, after_id, accepts
-                )
-                async for delivery in replay:
-                    position = delivery.event.id
-                    if (event := to_event(delivery)) is not None:
-                        yield event
-            while True:
-                try:
-                    delivery = await live.next()
-                except SlowConsumer:
-                    await _close_slow_consumer(info)
-                    return
-                if delivery.event.id <= position:
-                    continue
-                position = delivery.event.id
-                if mode is not None:
-                    mode.last_event_id = position
-                if (event := to_event(delivery)) is not None:
-                    yield event
-
-
-async def _close_slow_consumer(info: Info) -> None:
-    request = info.context.request
-    logger.info("closing a slow subscriber with 1013")
-    if isinstance(request, WebSocket):
-        await request.close(code=CLOSE_SLOW_CONSUMER, reason="slow consumer")
+        async for delivery in follow(info, announcements.STREAM, after, accepts):
+            if (event := to_event(delivery)) is not None:
+                yield event

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
-from starlette.websockets import WebSocket
 
 from kimgraph import aspiration_queries, aspirations, models
 from kimgraph.aspiration_queries import (
@@ -21,10 +19,11 @@ from kimgraph.aspiration_queries import (
 from kimgraph.aspirations import access_for, public_access, response_visible
 from kimgraph.context import Info
 from kimgraph.events import log
-from kimgraph.events.fanout import Delivery, SlowConsumer
+from kimgraph.events.fanout import Delivery
 from kimgraph.principals import Principal
 from kimgraph.rate_limit import RateLimiter
 from kimgraph.region_queries import require_region
+from resolvers.streams import follow
 from schema.aspirations import (
     Aspiration,
     AspirationConnection,
@@ -53,9 +52,6 @@ from schema.common import (
     page_size,
 )
 
-logger = logging.getLogger("kimgraph.subscriptions")
-
-CLOSE_SLOW_CONSUMER = 1013
 # Anonymous submissions per client (IP address, as uvicorn's proxy_headers give
 # it): a burst of 5, then one every 6 minutes.
 SUBMISSION_BURST = 5
@@ -383,35 +379,9 @@ class AspirationSubscriptions:
             (decode_id("Aspiration", aspiration_id) or 0) if aspiration_id else None,
             ticket,
         )
-        after_id = log.decode_cursor(after) if after is not None else None
-        if after_id is not None:
-            await log.check_cursor(after_id)
-        hub = info.context.hub
-        async with hub.subscription(following.accepts) as live:
-            position = live.start_position if after_id is None else after_id
-            if after_id is not None:
-                replay = hub.replay(aspirations.STREAM, after_id, following.accepts)
-                async for delivery in replay:
-                    position = delivery.event.id
-                    event = to_event(following, delivery)
-                    if event is not None:
-                        yield event
-            while True:
-                try:
-                    delivery = await live.next()
-                except SlowConsumer:
-                    await _close_slow_consumer(info)
-                    return
-                if delivery.event.id <= position:
-                    continue
-                position = delivery.event.id
-                event = to_event(following, delivery)
-                if event is not None:
-                    yield event
-
-
-async def _close_slow_consumer(info: Info) -> None:
-    request = info.context.request
-    logger.info("closing a slow subscriber with 1013")
-    if isinstance(request, WebSocket):
-        await request.close(code=CLOSE_SLOW_CONSUMER, reason="slow consumer")
+        async for delivery in follow(
+            info, aspirations.STREAM, after, following.accepts
+        ):
+            event = to_event(following, delivery)
+            if event is not None:
+                yield event
