@@ -17,7 +17,7 @@ import json
 import logging
 from asyncio import FIRST_COMPLETED
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -33,6 +33,7 @@ from graphql import (
     visit,
 )
 from graphql.language import Visitor
+from starlette.websockets import WebSocketDisconnect
 from strawberry.types import ExecutionResult
 
 from kimgraph.context import Context
@@ -46,6 +47,8 @@ SHARED_FIELDS = frozenset({"announcementEvents"})
 # Frames a connection may have waiting before it counts as a slow consumer.
 OUTBOX_SIZE = 256
 CLOSE_SLOW_CONSUMER = 1013
+# What a send to a socket that has gone raises (uvicorn, Starlette).
+SOCKET_GONE = (OSError, RuntimeError, WebSocketDisconnect)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +116,46 @@ def shape_of(
     return Shape(key, after_variable)
 
 
-class Outbox:
-    """A connection's bounded queue of frames, written by a task only while busy.
+class _Suspended:
+    """Awaiting this finishes a coroutine that was started by hand and suspended."""
 
-    A deque and an on-demand writer instead of an asyncio.Queue and a writer task
-    per socket: an idle board then costs a few hundred bytes here, not ~5 KB.
+    __slots__ = ("_coroutine", "_yielded")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, None], yielded: Any) -> None:
+        self._coroutine = coroutine
+        self._yielded = yielded
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coroutine, value = self._coroutine, self._yielded
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - cancellation too: pass it on
+                try:
+                    value = coroutine.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    value = coroutine.send(sent)
+                except StopIteration:
+                    return
+
+
+class Outbox:
+    """A connection's bounded queue of frames.
+
+    A frame for a socket that is writable and has nothing queued is written at
+    once, in the caller's step: the send coroutine is stepped by hand and, as
+    uvicorn only suspends a send while the transport is paused, it usually
+    finishes without a task, a future or a loop wake-up (this is what makes a
+    fan-out to ten thousand sockets cost about what a bare broadcast loop
+    costs). A send that does suspend is finished by a writer task, which then
+    drains what queued up meanwhile; beyond `size` waiting frames the socket
+    is closed with 1013. An idle socket holds no task and no queue storage.
     """
 
     __slots__ = (
@@ -127,6 +165,7 @@ class Outbox:
         "_send",
         "_size",
         "_writer",
+        "closed",
         "overflowed",
     )
 
@@ -142,29 +181,52 @@ class Outbox:
         self._frames: deque[str] = deque()
         self._writer: asyncio.Task[None] | None = None
         self.overflowed = False
+        # The socket refused a send (it is gone): nothing more is written.
+        self.closed = False
+
+    @property
+    def waiting(self) -> int:
+        """Frames queued behind a send that has not finished."""
+        return len(self._frames)
 
     def put(self, frame: str) -> None:
-        """Queue a frame; a full queue closes the socket with 1013."""
-        if self.overflowed:
+        """Write or queue a frame; a full queue closes the socket with 1013."""
+        if self.overflowed or self.closed:
+            return
+        if self._writer is None:
+            coroutine = self._send(frame)
+            try:
+                yielded = coroutine.send(None)
+            except StopIteration:
+                return
+            except SOCKET_GONE:  # its handler ends the connection
+                self._refused()
+                return
+            self._writer = asyncio.create_task(self._finish(coroutine, yielded))
             return
         if len(self._frames) >= self._size:
             self.overflowed = True
             self._frames.clear()
             logger.info("closing a slow subscriber with 1013")
-            if self._writer is not None:
-                self._writer.cancel()
+            self._writer.cancel()
             self._writer = asyncio.create_task(
                 self._close(CLOSE_SLOW_CONSUMER, "slow consumer")
             )
             return
         self._frames.append(frame)
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._drain())
 
-    async def _drain(self) -> None:
+    def _refused(self) -> None:
+        self.closed = True
+        self._frames.clear()
+        logger.debug("a subscriber's socket refused a frame", exc_info=True)
+
+    async def _finish(self, coroutine: Coroutine[Any, Any, None], yielded: Any) -> None:
         try:
+            await _Suspended(coroutine, yielded)
             while self._frames:
                 await self._send(self._frames.popleft())
+        except SOCKET_GONE:
+            self._refused()
         finally:
             if not self.overflowed:
                 self._writer = None
@@ -191,13 +253,25 @@ class Member:
     def __post_init__(self) -> None:
         self.prefix = '{"id":' + json.dumps(self.operation_id) + ',"type":"next",'
 
-    def deliver(self, event_id: int, payload: str) -> None:
+    def deliver(
+        self, event_id: int, payload: str, frames: dict[str, str] | None = None
+    ) -> None:
+        """Send the event's frame, unless this member already had the event.
+
+        `frames` lets members with the same operation id (boards all use the
+        same one) share one frame string per event.
+        """
         if not self.live:
             self.waiting.append((event_id, payload))
             return
         if event_id > self.position:
             self.position = event_id
-            self.outbox.put(self.prefix + '"payload":' + payload + "}")
+            frame = None if frames is None else frames.get(self.prefix)
+            if frame is None:
+                frame = self.prefix + '"payload":' + payload + "}"
+                if frames is not None:
+                    frames[self.prefix] = frame
+            self.outbox.put(frame)
 
     def go_live(self, replayed_through: int) -> None:
         """Switch from replay to the group's frames, skipping what was replayed."""
@@ -261,8 +335,9 @@ class Group:
             payload["errors"] = [error.formatted for error in result.errors]
         encoded = json.dumps(payload, separators=(",", ":"), default=str)
         event_id = self.mode.last_event_id
+        frames: dict[str, str] = {}
         for member in list(self.members):
-            member.deliver(event_id, encoded)
+            member.deliver(event_id, encoded, frames)
 
 
 class Sharing:
