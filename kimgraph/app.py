@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from starlette.applications import Starlette
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -75,21 +76,25 @@ class GraphQLView(GraphQL[Context, None]):
         self.clock = clock
         self.connections = connections
         self.hub = hub
-        self.sharing = Sharing()
+        self.sharing = Sharing(self.schema)
         self.pinger = Pinger(settings.ws_ping_seconds)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            request = Request(scope)
-            try:
-                principal = await authenticate(
-                    self.clock, request.headers.get("authorization")
-                )
-            except InvalidCredentials as exc:
-                await _unauthenticated(str(exc))(scope, receive, send)
-                return
-            scope.setdefault("state", {})["principal"] = principal
-        await super().__call__(scope, receive, send)
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An HTTP request: authenticated here; a bad credential executes nothing.
+
+        Sockets go to the view directly (they authenticate in connection_init),
+        so that an idle one holds no frame of this method.
+        """
+        request = Request(scope)
+        try:
+            principal = await authenticate(
+                self.clock, request.headers.get("authorization")
+            )
+        except InvalidCredentials as exc:
+            await _unauthenticated(str(exc))(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self(scope, receive, send)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -223,12 +228,17 @@ def create_app(
 
     return Starlette(
         routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
+            # The body limit only where bodies are read: an idle WebSocket
+            # then holds no frame of it (every other route is GET).
+            Route(
+                "/graphql",
+                RequestBodyLimitMiddleware(view.http, settings.max_body_bytes),
+                methods=["GET", "POST"],
+            ),
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *board.routes(),
         ],
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )

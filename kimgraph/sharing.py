@@ -17,10 +17,10 @@ import json
 import logging
 from asyncio import FIRST_COMPLETED
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
-from dataclasses import dataclass, field
+from collections.abc import Coroutine, Generator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import (
     DocumentNode,
@@ -34,6 +34,7 @@ from graphql import (
 )
 from graphql.language import Visitor
 from starlette.websockets import WebSocketDisconnect
+from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 
 from kimgraph.context import Context
@@ -57,6 +58,21 @@ class Shape:
 
     key: str
     after_variable: str | None
+    query: str
+    # The variables without the cursor (read-only: members share the dict).
+    variables: dict[str, Any]
+    operation_name: str | None
+
+
+@lru_cache(maxsize=1024)
+def same_string(text: str) -> str:
+    """One string object for equal short strings seen often (operation ids)."""
+    return text
+
+
+@lru_cache(maxsize=1024)
+def _frame_prefix(operation_id: str) -> str:
+    return '{"id":' + json.dumps(operation_id) + ',"type":"next",'
 
 
 class _VariableUses(Visitor):
@@ -113,7 +129,22 @@ def shape_of(
     key = json.dumps(
         [query, operation_name, shared_variables], sort_keys=True, default=str
     )
-    return Shape(key, after_variable)
+    return Shape(key, after_variable, query, shared_variables, operation_name)
+
+
+class Socket(Protocol):
+    """Where an outbox writes: Starlette's WebSocket."""
+
+    def send_text(self, data: str) -> Coroutine[Any, Any, None]: ...
+
+    def close(self, code: int, reason: str) -> Coroutine[Any, Any, None]: ...
+
+
+class Owner(Protocol):
+    """The connection a member belongs to."""
+
+    def group_ended(self, member: Member) -> None:
+        """The shared run ended (it failed): complete the member's operation."""
 
 
 class _Suspended:
@@ -159,26 +190,19 @@ class Outbox:
     """
 
     __slots__ = (
-        "__weakref__",
-        "_close",
         "_frames",
-        "_send",
         "_size",
+        "_socket",
         "_writer",
         "closed",
         "overflowed",
     )
 
-    def __init__(
-        self,
-        send: Callable[[str], Coroutine[Any, Any, None]],
-        close: Callable[[int, str], Coroutine[Any, Any, None]],
-        size: int = OUTBOX_SIZE,
-    ) -> None:
-        self._send = send
-        self._close = close
+    def __init__(self, socket: Socket, size: int = OUTBOX_SIZE) -> None:
+        self._socket = socket
         self._size = size
-        self._frames: deque[str] = deque()
+        # Only while a send is suspended (an empty deque costs ~600 bytes).
+        self._frames: deque[str] | None = None
         self._writer: asyncio.Task[None] | None = None
         self.overflowed = False
         # The socket refused a send (it is gone): nothing more is written.
@@ -187,14 +211,14 @@ class Outbox:
     @property
     def waiting(self) -> int:
         """Frames queued behind a send that has not finished."""
-        return len(self._frames)
+        return 0 if self._frames is None else len(self._frames)
 
     def put(self, frame: str) -> None:
         """Write or queue a frame; a full queue closes the socket with 1013."""
         if self.overflowed or self.closed:
             return
         if self._writer is None:
-            coroutine = self._send(frame)
+            coroutine = self._socket.send_text(frame)
             try:
                 yielded = coroutine.send(None)
             except StopIteration:
@@ -202,34 +226,37 @@ class Outbox:
             except SOCKET_GONE:  # its handler ends the connection
                 self._refused()
                 return
+            self._frames = deque()
             self._writer = asyncio.create_task(self._finish(coroutine, yielded))
             return
+        assert self._frames is not None
         if len(self._frames) >= self._size:
             self.overflowed = True
-            self._frames.clear()
+            self._frames = None
             logger.info("closing a slow subscriber with 1013")
             self._writer.cancel()
             self._writer = asyncio.create_task(
-                self._close(CLOSE_SLOW_CONSUMER, "slow consumer")
+                self._socket.close(CLOSE_SLOW_CONSUMER, "slow consumer")
             )
             return
         self._frames.append(frame)
 
     def _refused(self) -> None:
         self.closed = True
-        self._frames.clear()
+        self._frames = None
         logger.debug("a subscriber's socket refused a frame", exc_info=True)
 
     async def _finish(self, coroutine: Coroutine[Any, Any, None], yielded: Any) -> None:
         try:
             await _Suspended(coroutine, yielded)
             while self._frames:
-                await self._send(self._frames.popleft())
+                await self._socket.send_text(self._frames.popleft())
         except SOCKET_GONE:
             self._refused()
         finally:
             if not self.overflowed:
                 self._writer = None
+                self._frames = None
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -244,14 +271,15 @@ class Member:
 
     operation_id: str
     outbox: Outbox
-    on_group_end: Callable[[], None]
+    owner: Owner
     prefix: str = ""
     position: int = 0
     live: bool = False
-    waiting: list[tuple[int, str]] = field(default_factory=list)
+    # Events that arrived while the member was still replaying.
+    waiting: list[tuple[int, str]] | None = None
 
     def __post_init__(self) -> None:
-        self.prefix = '{"id":' + json.dumps(self.operation_id) + ',"type":"next",'
+        self.prefix = _frame_prefix(self.operation_id)
 
     def deliver(
         self, event_id: int, payload: str, frames: dict[str, str] | None = None
@@ -262,6 +290,8 @@ class Member:
         same one) share one frame string per event.
         """
         if not self.live:
+            if self.waiting is None:
+                self.waiting = []
             self.waiting.append((event_id, payload))
             return
         if event_id > self.position:
@@ -277,18 +307,15 @@ class Member:
         """Switch from replay to the group's frames, skipping what was replayed."""
         self.position = max(self.position, replayed_through)
         self.live = True
-        waiting, self.waiting = self.waiting, []
+        waiting, self.waiting = self.waiting or [], None
         for event_id, payload in waiting:
             self.deliver(event_id, payload)
-
-
-Stream = Callable[[Context], Awaitable[AsyncIterator[Any]]]
 
 
 class Group:
     """One live execution of one subscription shape, fanned out to its members."""
 
-    def __init__(self, shape: Shape, template: Context, stream: Stream) -> None:
+    def __init__(self, shape: Shape, template: Context, schema: BaseSchema) -> None:
         self.shape = shape
         self.members: set[Member] = set()
         self.mode = StreamMode(live_only=True)
@@ -300,12 +327,17 @@ class Group:
             request=None,
             principal=ANONYMOUS,
         )
-        self._stream = stream
+        self._schema = schema
         self.task: asyncio.Task[None] | None = None
 
     @property
     def ended(self) -> bool:
         return self.task is not None and self.task.done()
+
+    @property
+    def following(self) -> bool:
+        """The run is live: a new member can take the next event."""
+        return self.mode.following.is_set() and not self.ended
 
     async def following_or_ended(self) -> None:
         """Wait until the run follows the hub (or has ended)."""
@@ -318,8 +350,13 @@ class Group:
 
     async def run(self) -> None:
         try:
-            results = await self._stream(self.context)
-            async with contextlib.aclosing(results):  # type: ignore[type-var]
+            results = await self._schema.stream(
+                self.shape.query,
+                variable_values=dict(self.shape.variables),
+                context_value=self.context,
+                operation_name=self.shape.operation_name,
+            )
+            async with contextlib.aclosing(results):
                 async for result in results:
                     self._fan_out(result)
         except asyncio.CancelledError:
@@ -343,16 +380,15 @@ class Group:
 class Sharing:
     """The groups of one process."""
 
-    def __init__(self) -> None:
+    def __init__(self, schema: BaseSchema) -> None:
+        self.schema = schema
         self.groups: dict[str, Group] = {}
 
-    def join(
-        self, shape: Shape, template: Context, member: Member, stream: Stream
-    ) -> Group:
+    def join(self, shape: Shape, template: Context, member: Member) -> Group:
         """The running group of this shape (started if need be), member added."""
         group = self.groups.get(shape.key)
         if group is None or group.ended:
-            group = Group(shape, template, stream)
+            group = Group(shape, template, self.schema)
             self.groups[shape.key] = group
             group.task = asyncio.create_task(group.run())
             group.task.add_done_callback(lambda _: self._ended(group))
@@ -372,5 +408,5 @@ class Sharing:
         # Members still joining notice the end themselves (see websocket._join).
         for member in list(group.members):
             if member.live:
-                member.on_group_end()
+                member.owner.group_ended(member)
         group.members.clear()

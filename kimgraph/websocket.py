@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import weakref
+from collections.abc import Coroutine
 from typing import Any
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -20,12 +20,20 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from kimgraph.context import Context
 from kimgraph.events.fanout import StreamMode
 from kimgraph.loaders import Loaders
-from kimgraph.sharing import Group, Member, Outbox, Sharing, shape_of
+from kimgraph.sharing import Group, Member, Outbox, Sharing, same_string, shape_of
 
 PING_FRAME = '{"type":"ping"}'
+# Fire-and-forget sends (a final `complete`, a 4408 close), kept until done.
+_BACKGROUND: set[asyncio.Task[None]] = set()
 # Sockets pinged per loop step: writes are synchronous now, so a ping round
 # over ten thousand sockets would otherwise hold the loop for ~0.3 s.
 PING_SLICE = 500
+
+
+def _background(coroutine: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.create_task(coroutine)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
 
 
 class Pinger:
@@ -36,7 +44,8 @@ class Pinger:
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
-        self.outboxes: weakref.WeakSet[Outbox] = weakref.WeakSet()
+        # Each handler takes its outbox out again when its socket ends.
+        self.outboxes: set[Outbox] = set()
         self._task: asyncio.Task[None] | None = None
 
     def add(self, outbox: Outbox) -> None:
@@ -64,6 +73,35 @@ class Pinger:
                 await self._task
 
 
+class SharedOperation(Operation[Context, None]):
+    """An operation whose events come from a shared group while it is in one.
+
+    It holds the group's query string and, unless it resumes (then its own
+    variables, with the cursor, are given), the group's variables rather than
+    its own message's: ten thousand boards then hold one copy of them.
+    """
+
+    __slots__ = ("group", "member")
+
+    def __init__(
+        self,
+        handler: TransportWSHandler,
+        operation_id: str,
+        group: Group,
+        member: Member,
+        resume_variables: dict[str, Any] | None,
+    ) -> None:
+        super().__init__(
+            handler,
+            operation_id,
+            group.shape.query,
+            resume_variables or group.shape.variables,
+            group.shape.operation_name,
+        )
+        self.group: Group | None = group
+        self.member = member
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws with pings, and identical subscriptions run once.
 
@@ -74,11 +112,32 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._outbox: Outbox | None = None
-        # This socket's operations that run in a shared group.
-        self.shared: dict[str, tuple[Group, Member]] = {}
-        self._closing: set[asyncio.Task[None]] = set()
+        self._init_timer: asyncio.TimerHandle | None = None
+
+    def on_request_accepted(self) -> None:
+        # A timer rather than Strawberry's sleeping task, which every idle
+        # board would keep (cancelled, with its traceback) for its lifetime.
+        self._init_timer = asyncio.get_running_loop().call_later(
+            self.connection_init_wait_timeout.total_seconds(), self._init_timed_out
+        )
+
+    def _init_timed_out(self) -> None:
+        self._init_timer = None
+        if self.connection_init_received:
+            return
+        self.connection_timed_out = True
+        _background(
+            self.websocket.close(code=4408, reason="Connection initialisation timeout")
+        )
+
+    def _cancel_init_timer(self) -> None:
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+            self._init_timer = None
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if not self.connection_timed_out:
+            self._cancel_init_timer()
         await super().handle_connection_init(message)
         pinger = getattr(self.view, "pinger", None)
         if self.connection_acknowledged and isinstance(pinger, Pinger):
@@ -94,15 +153,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def _outbox_for_socket(self) -> Outbox:
         if self._outbox is None:
             adapter: Any = self.websocket
-
-            async def send(frame: str) -> None:
-                await adapter.ws.send_text(frame)
-
-            async def close(code: int, reason: str) -> None:
-                await self.websocket.close(code=code, reason=reason)
-
             size = int(getattr(self._settings(), "subscriber_queue_size", 256))
-            self._outbox = Outbox(send, close, size)
+            self._outbox = Outbox(adapter.ws, size)
         return self._outbox
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
@@ -128,46 +180,40 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             # Strawberry's own path: it also answers every protocol violation.
             await super().handle_subscribe(message)
             return
-        operation = Operation(
-            self,
-            message["id"],
-            payload["query"],
-            payload.get("variables"),
-            payload.get("operationName"),
+        variables = payload.get("variables") or {}
+        resumes = (
+            shape.after_variable is not None
+            and variables.get(shape.after_variable) is not None
         )
-        variables = dict(payload.get("variables") or {})
-        after = (
-            variables.pop(shape.after_variable, None) if shape.after_variable else None
+        operation_id = same_string(message["id"])
+        member = Member(operation_id, self._outbox_for_socket(), self)
+        group = sharing.join(shape, self.context, member)
+        operation = SharedOperation(
+            self, operation_id, group, member, variables if resumes else None
         )
-
-        def ended() -> None:
-            self.shared.pop(operation.id, None)
-            if operation.id in self.operations:
-                task = asyncio.create_task(
-                    operation.send_operation_message(
-                        {"id": operation.id, "type": "complete"}
-                    )
-                )
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
-
-        member = Member(operation.id, self._outbox_for_socket(), ended)
-
-        async def stream(context: Context) -> Any:
-            return await self.schema.stream(
-                operation.query,
-                variable_values=variables,
-                context_value=context,
-                operation_name=operation.operation_name,
-            )
-
-        group = sharing.join(shape, self.context, member, stream)
-        self.shared[operation.id] = (group, member)
-        self.operations[operation.id] = operation
+        self.operations[operation_id] = operation
+        if not resumes and group.following:
+            # Nothing to replay and the run is live: join now, without a task.
+            member.go_live(group.mode.last_event_id)
+            return
         operation.task = asyncio.create_task(
-            self._join(operation, group, member, after is not None)
+            self._join(operation, group, member, resumes)
         )
         operation.task.add_done_callback(self._task_done)
+
+    def group_ended(self, member: Member) -> None:
+        """The shared run failed: complete the operation; the client resubscribes."""
+        operation = self.operations.get(member.operation_id)
+        if (
+            not isinstance(operation, SharedOperation)
+            or operation.member is not member
+            or operation.group is None
+        ):
+            return
+        operation.group = None
+        _background(
+            operation.send_operation_message({"id": operation.id, "type": "complete"})
+        )
 
     async def _join(
         self,
@@ -208,16 +254,27 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         member.go_live(mode.last_event_id)
 
     def _leave(self, operation_id: str) -> None:
-        entry = self.shared.pop(operation_id, None)
+        operation = self.operations.get(operation_id)
         sharing = self._sharing()
-        if entry is not None and sharing is not None:
-            sharing.leave(*entry)
+        if (
+            isinstance(operation, SharedOperation)
+            and operation.group is not None
+            and sharing is not None
+        ):
+            sharing.leave(operation.group, operation.member)
+            operation.group = None
 
     async def cleanup_operation(self, operation_id: str) -> None:
         self._leave(operation_id)
+        operation = self.operations.get(operation_id)
+        if operation is not None and operation.task is None:
+            # A member that joined without a task: leaving was all there was.
+            del self.operations[operation_id]
+            return
         await super().cleanup_operation(operation_id)
 
     async def shutdown(self) -> None:
+        self._cancel_init_timer()
         await super().shutdown()
         if self._outbox is not None:
             pinger = getattr(self.view, "pinger", None)

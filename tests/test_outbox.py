@@ -18,7 +18,7 @@ class Socket:
         self.writable.set()
         self.gone = False
 
-    async def send(self, frame: str) -> None:
+    async def send_text(self, frame: str) -> None:
         await self.writable.wait()
         if self.gone:
             raise OSError("client disconnected")
@@ -38,7 +38,7 @@ async def until(condition: Callable[[], bool], deadline: float = 10.0) -> None:
 
 async def test_a_writable_socket_gets_the_frame_before_put_returns() -> None:
     socket = Socket()
-    outbox = Outbox(socket.send, socket.close, size=4)
+    outbox = Outbox(socket, size=4)
     outbox.put("a")
     outbox.put("b")
     assert socket.written == ["a", "b"]
@@ -48,7 +48,7 @@ async def test_a_writable_socket_gets_the_frame_before_put_returns() -> None:
 
 async def test_a_paused_socket_gets_everything_in_order_once_it_drains() -> None:
     socket = Socket()
-    outbox = Outbox(socket.send, socket.close, size=4)
+    outbox = Outbox(socket, size=4)
     socket.writable.clear()
     for frame in ("a", "b", "c", "d", "e"):
         outbox.put(frame)
@@ -67,7 +67,7 @@ async def test_falling_behind_past_the_bound_closes_with_1013_and_drops_the_rest
     None
 ):
     socket = Socket()
-    outbox = Outbox(socket.send, socket.close, size=4)
+    outbox = Outbox(socket, size=4)
     socket.writable.clear()
     for frame in ("a", "b", "c", "d", "e", "f"):
         outbox.put(frame)
@@ -82,7 +82,7 @@ async def test_falling_behind_past_the_bound_closes_with_1013_and_drops_the_rest
 
 async def test_a_socket_that_is_gone_is_not_written_again() -> None:
     socket = Socket()
-    outbox = Outbox(socket.send, socket.close, size=4)
+    outbox = Outbox(socket, size=4)
     socket.gone = True
     outbox.put("a")
     assert outbox.closed
@@ -93,7 +93,7 @@ async def test_a_socket_that_is_gone_is_not_written_again() -> None:
 
 async def test_closing_cancels_a_suspended_send() -> None:
     socket = Socket()
-    outbox = Outbox(socket.send, socket.close, size=4)
+    outbox = Outbox(socket, size=4)
     socket.writable.clear()
     outbox.put("a")
     await outbox.close()
