@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 from collections.abc import Coroutine
 from typing import Any
 
@@ -25,9 +26,8 @@ from kimgraph.sharing import Group, Member, Outbox, Sharing, same_string, shape_
 PING_FRAME = '{"type":"ping"}'
 # Fire-and-forget sends (a final `complete`, a 4408 close), kept until done.
 _BACKGROUND: set[asyncio.Task[None]] = set()
-# Sockets pinged per loop step: writes are synchronous now, so a ping round
-# over ten thousand sockets would otherwise hold the loop for ~0.3 s.
-PING_SLICE = 500
+# Ticks per ping interval; each socket is pinged on one of them.
+PING_SLOTS = 30
 
 
 def _background(coroutine: Coroutine[Any, Any, None]) -> None:
@@ -39,32 +39,42 @@ def _background(coroutine: Coroutine[Any, Any, None]) -> None:
 class Pinger:
     """One task for the whole process that pings every acknowledged socket.
 
-    A task per socket would cost ~2 KB each on ten thousand idle boards.
+    A task per socket would cost ~2 KB each on ten thousand idle boards. The
+    sockets are spread over PING_SLOTS slots, pinged one slot per tick, so that
+    each is pinged once per interval without a burst of ten thousand sends
+    (and as many pongs) that an event's fan-out would have to wait behind.
     """
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
         # Each handler takes its outbox out again when its socket ends.
-        self.outboxes: set[Outbox] = set()
+        self._slots: list[set[Outbox]] = [set() for _ in range(PING_SLOTS)]
+        self._added = 0
         self._task: asyncio.Task[None] | None = None
 
+    def __len__(self) -> int:
+        return sum(len(slot) for slot in self._slots)
+
     def add(self, outbox: Outbox) -> None:
-        self.outboxes.add(outbox)
+        self._slots[self._added % PING_SLOTS].add(outbox)
+        self._added += 1
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="kimgraph-pings")
 
     def discard(self, outbox: Outbox) -> None:
-        self.outboxes.discard(outbox)
+        for slot in self._slots:
+            slot.discard(outbox)
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            outboxes = list(self.outboxes)
-            for start in range(0, len(outboxes), PING_SLICE):
-                for outbox in outboxes[start : start + PING_SLICE]:
-                    outbox.put(PING_FRAME)
-                # Let an event's fan-out in between slices.
-                await asyncio.sleep(0)
+        loop = asyncio.get_running_loop()
+        step = self.interval / PING_SLOTS
+        due = loop.time()
+        for tick in itertools.count():
+            # On a fixed schedule, so that the period never exceeds the interval.
+            due += step
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            for outbox in list(self._slots[tick % PING_SLOTS]):
+                outbox.put(PING_FRAME)
 
     async def close(self) -> None:
         if self._task is not None:

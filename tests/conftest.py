@@ -28,7 +28,7 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A new empty database on each backend, for this test alone."""
-    with database(str(request.param), tmp_path) as url:
+    with database(str(request.param), tmp_path, migrated=True) as url:
         yield url
 
 

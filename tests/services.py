@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
+from kimgraph.db import migrate
 
 POSTGRES_URL = os.environ.get(
     "KIMGRAPH_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/"
@@ -37,12 +40,37 @@ def _run(statement: str) -> None:
     asyncio.run(_admin(statement))
 
 
+class _Template:
+    """One database per test run, migrated once, that test databases copy.
+
+    Migrating a new PostgreSQL database costs ~0.6 s; copying a migrated one
+    (CREATE DATABASE ... TEMPLATE) a fraction of that, for ~270 tests.
+    """
+
+    name: str | None = None
+
+    @classmethod
+    def ready(cls) -> str:
+        if cls.name is None:
+            name = f"kimgraph_template_{uuid.uuid4().hex[:12]}"
+            _run(f'CREATE DATABASE "{name}"')
+            try:
+                asyncio.run(migrate(POSTGRES_URL + name))
+            except BaseException:
+                _run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                raise
+            atexit.register(_run, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cls.name = name
+        return cls.name
+
+
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards."""
+def postgres_database(*, migrated: bool = False) -> Iterator[str]:
+    """A new PostgreSQL database (empty, or at the latest schema), dropped after."""
     name = f"kimgraph_test_{uuid.uuid4().hex[:12]}"
     try:
-        _run(f'CREATE DATABASE "{name}"')
+        template = f' TEMPLATE "{_Template.ready()}"' if migrated else ""
+        _run(f'CREATE DATABASE "{name}"{template}')
     except (OSError, asyncpg.PostgresError) as exc:
         service_missing(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
     try:
@@ -52,10 +80,14 @@ def postgres_database() -> Iterator[str]:
 
 
 @contextmanager
-def database(backend: str, folder: Path) -> Iterator[str]:
-    """A fresh, empty database URL of the given backend."""
+def database(backend: str, folder: Path, *, migrated: bool = False) -> Iterator[str]:
+    """A fresh database URL of the given backend (PostgreSQL: maybe migrated).
+
+    `migrated` is a shortcut, not a promise: a SQLite database is always new and
+    empty, so callers still migrate (a no-op on a migrated copy).
+    """
     if backend == "sqlite":
         yield f"sqlite://{folder / 'kimgraph.db'}"
         return
-    with postgres_database() as url:
+    with postgres_database(migrated=migrated) as url:
         yield url

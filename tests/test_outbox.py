@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from kimgraph.sharing import Outbox
+from kimgraph.websocket import PING_FRAME, Pinger
 
 
 class Socket:
@@ -101,3 +102,21 @@ async def test_closing_cancels_a_suspended_send() -> None:
     await asyncio.sleep(0.01)
     assert socket.written == []
     assert len(asyncio.all_tasks()) == 1
+
+
+async def test_the_pinger_spreads_sockets_over_its_interval() -> None:
+    sockets = [Socket() for _ in range(90)]
+    outboxes = [Outbox(socket, size=4) for socket in sockets]
+    pinger = Pinger(interval=60.0)  # a tick every 2 s
+    for outbox in outboxes:
+        pinger.add(outbox)
+    pinger.discard(outboxes[0])
+    assert len(pinger) == 89
+    try:
+        await until(lambda: any(socket.written for socket in sockets))
+        pinged = [i for i, socket in enumerate(sockets) if socket.written]
+        # One slot of 30: every 30th socket, the first of which was discarded.
+        assert pinged == [30, 60]
+        assert sockets[30].written == [PING_FRAME]
+    finally:
+        await pinger.close()

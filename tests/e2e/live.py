@@ -118,7 +118,7 @@ def live_server(
     backend: str, folder: Path, env: dict[str, str] | None = None
 ) -> Iterator[tuple[Server, str, str]]:
     """A server on a fresh database with an admin account; (server, url, token)."""
-    with database(backend, folder) as url:
+    with database(backend, folder, migrated=True) as url:
         environment = {
             "KIMGRAPH_DATABASE_URL": url,
             "KIMGRAPH_TIMER_INTERVAL_SECONDS": "0.2",
