@@ -1,4 +1,4 @@
-"""Test databases on SQLite and PostgreSQL, each test in its own database."""
+"""Test services: SQLite and PostgreSQL databases (one per test), Redis."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import redis
 
 from kimgraph.db import migrate
 
 POSTGRES_URL = os.environ.get(
     "KIMGRAPH_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/"
 )
+REDIS_URL = os.environ.get("KIMGRAPH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("KIMGRAPH_REQUIRE_SERVICES") == "1"
 
 
@@ -26,6 +28,16 @@ def service_missing(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (KIMGRAPH_REQUIRE_SERVICES=1)", pytrace=False)
     pytest.skip(reason)
+
+
+def redis_url() -> str:
+    """The test Redis's URL, once it answers a PING; skips or fails otherwise."""
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5) as client:
+            client.ping()
+    except redis.RedisError as exc:
+        service_missing(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL
 
 
 async def _admin(statement: str) -> None:
