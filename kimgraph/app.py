@@ -29,6 +29,7 @@ from kimgraph.auth import InvalidCredentials, authenticate
 from kimgraph.clock import Clock, SystemClock
 from kimgraph.connections import ConnectionRegistry
 from kimgraph.context import Context
+from kimgraph.credential_checks import CredentialCheck
 from kimgraph.events.fanout import Hub
 from kimgraph.events.memory import MemoryBus
 from kimgraph.loaders import Loaders
@@ -191,7 +192,11 @@ def create_app(
         interval=settings.timer_interval_seconds,
         retention=timedelta(days=settings.event_retention_days),
     )
-    view = GraphQLView(settings, clock, ConnectionRegistry(), hub)
+    connections = ConnectionRegistry()
+    credential_check = CredentialCheck(
+        clock, connections, interval=settings.credential_check_seconds
+    )
+    view = GraphQLView(settings, clock, connections, hub)
 
     async def readyz(request: Request) -> Response:
         """The database and the event bus answer; 503 otherwise."""
@@ -210,6 +215,7 @@ def create_app(
         await hub.bus.start()
         await hub.start()
         timer_loop.start()
+        credential_check.start()
         # Start-up objects live as long as the process: keep them out of every
         # collection, and collect less often, so that a fan-out to thousands of
         # sockets is not stalled by a full pass over them (PERFORMANCE.md).
@@ -219,6 +225,7 @@ def create_app(
         try:
             yield
         finally:
+            await credential_check.close()
             await view.pinger.close()
             await timer_loop.close()
             await hub.close()

@@ -7,15 +7,27 @@ import logging
 import weakref
 from typing import Protocol
 
+from starlette.websockets import WebSocketState
+
 logger = logging.getLogger("kimgraph.connections")
 
 CLOSE_FORBIDDEN = 4403
 
 
 class Closable(Protocol):
-    """A connection the server can close."""
+    """A connection the server can close, and whether either side already has."""
+
+    client_state: WebSocketState
+    application_state: WebSocketState
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
+
+
+def _is_open(connection: Closable) -> bool:
+    return WebSocketState.DISCONNECTED not in (
+        connection.client_state,
+        connection.application_state,
+    )
 
 
 class ConnectionRegistry:
@@ -40,14 +52,27 @@ class ConnectionRegistry:
         """How many sockets hold this credential."""
         return len(self._by_credential.get(credential, ()))
 
+    def credentials(self) -> list[tuple[str, int]]:
+        """The distinct credentials that open sockets hold; the rest are forgotten."""
+        held = []
+        for credential, sockets in list(self._by_credential.items()):
+            # Usually the first socket is open, so this costs one step per
+            # credential, not per socket. A closed socket lingers in its set
+            # until the garbage collector takes it.
+            if any(_is_open(socket) for socket in sockets):
+                held.append(credential)
+            else:
+                del self._by_credential[credential]
+        return held
+
     async def close_all(self, credential: tuple[str, int], reason: str) -> int:
-        """Close every socket of a revoked credential with 4403; how many there were."""
-        sockets = list(self._by_credential.pop(credential, ()))
+        """Close every open socket of a credential with 4403; how many there were."""
+        sockets = [s for s in self._by_credential.pop(credential, ()) if _is_open(s)]
         results = await asyncio.gather(
             *(s.close(code=CLOSE_FORBIDDEN, reason=reason) for s in sockets),
             return_exceptions=True,
         )
         for result in results:
             if isinstance(result, BaseException):
-                logger.info("closing a revoked socket failed: %r", result)
+                logger.info("closing a socket with 4403 failed: %r", result)
         return len(sockets)

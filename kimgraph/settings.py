@@ -29,6 +29,7 @@ class Settings:
     timer_interval_seconds: float = 1.0
     event_poll_seconds: float = 2.0
     subscriber_queue_size: int = 256
+    credential_check_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -56,6 +57,9 @@ class Settings:
             event_poll_seconds=_positive_float(env, "KIMGRAPH_EVENT_POLL_SECONDS", 2.0),
             subscriber_queue_size=_positive_int(
                 env, "KIMGRAPH_SUBSCRIBER_QUEUE_SIZE", 256
+            ),
+            credential_check_seconds=_positive_float(
+                env, "KIMGRAPH_CREDENTIAL_CHECK_SECONDS", 30.0
             ),
         )
 
