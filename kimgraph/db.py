@@ -10,7 +10,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
-from kimgraph.settings import Settings, SettingsError
+from kimgraph.settings import DEFAULT_DATABASE_URL, SettingsError
 
 MODEL_MODULES = ["kimgraph.models"]
 MIGRATIONS_MODULE = "kimgraph.migrations"
@@ -43,8 +43,12 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-# Read by `tortoise -c kimgraph.db.TORTOISE_ORM makemigrations|migrate`.
-TORTOISE_ORM = tortoise_config(Settings.from_env().database_url)
+# Read by `tortoise -c kimgraph.db.TORTOISE_ORM makemigrations|migrate`. Only the
+# database URL: any other bad setting must reach the CLI's exit-2 message, not fail
+# this import with a traceback.
+TORTOISE_ORM = tortoise_config(
+    os.environ.get("KIMGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL
+)
 
 
 def check_sqlite_folder(database_url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite://kimgraph.db"
 
@@ -37,7 +38,7 @@ class Settings:
         env = os.environ if environ is None else environ
         return cls(
             database_url=env.get("KIMGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            redis_url=env.get("KIMGRAPH_REDIS_URL") or None,
+            redis_url=_redis_url(env),
             secret_key=env.get("KIMGRAPH_SECRET_KEY") or None,
             event_retention_days=_positive_int(
                 env, "KIMGRAPH_EVENT_RETENTION_DAYS", 30
@@ -88,3 +89,39 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     if not value > 0:
         raise SettingsError(f"{name} must be positive, got {value}")
     return value
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    """KIMGRAPH_REDIS_URL checked for shape; whether Redis answers is seen later."""
+    raw = env.get("KIMGRAPH_REDIS_URL") or None
+    if raw is None:
+        return None
+    # The URL may hold a password: messages name the fault, never echo the URL.
+    shape = (
+        "KIMGRAPH_REDIS_URL must look like redis://host:6379/0, "
+        "rediss://host:6379/0 or unix:///path/to/redis.sock"
+    )
+    parts = urlsplit(raw)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        got = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
+        raise SettingsError(f"{shape}; got {got}")
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise SettingsError(f"{shape}; got no socket path")
+        return raw
+    try:
+        parts.port  # noqa: B018 (urlsplit checks the port only when asked)
+    except ValueError:
+        raise SettingsError(f"{shape}; its port is not a number up to 65535") from None
+    if not parts.hostname:
+        raise SettingsError(f"{shape}; got no host")
+    database = parts.path.removeprefix("/")
+    if database and not database.isdigit():
+        raise SettingsError(f"{shape}; the database after the host must be a number")
+    from redis.asyncio.connection import parse_url  # only when Redis is configured
+
+    try:
+        parse_url(raw)  # its query options (?socket_timeout=...)
+    except ValueError as exc:
+        raise SettingsError(f"KIMGRAPH_REDIS_URL: {exc}") from None
+    return raw
