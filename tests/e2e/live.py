@@ -170,6 +170,7 @@ class Subscriber:
         max_size: int | None = 2**20,
         receive_buffer: int | None = None,
         query: str = SUBSCRIPTION_EVENTS,
+        authorization: str | None = None,
     ) -> Subscriber:
         sock = None
         if receive_buffer is not None:
@@ -189,7 +190,8 @@ class Subscriber:
             max_queue=4 if receive_buffer is not None else 16,
             sock=sock,
         )
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        payload = {"authorization": authorization} if authorization else {}
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         subscriber = cls(ws)
         ack = await subscriber.message()
         assert ack == {"type": "connection_ack"}, ack
