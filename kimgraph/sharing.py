@@ -38,6 +38,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 
 from kimgraph.context import Context
+from kimgraph.direct_write import text_frame
 from kimgraph.events.fanout import StreamMode
 from kimgraph.loaders import Loaders
 from kimgraph.principals import ANONYMOUS
@@ -140,6 +141,12 @@ class Socket(Protocol):
     def close(self, code: int, reason: str) -> Coroutine[Any, Any, None]: ...
 
 
+class Direct(Protocol):
+    """Writes an encoded frame to the socket's transport now, if it may."""
+
+    def write(self, data: bytes) -> bool: ...
+
+
 class Owner(Protocol):
     """The connection a member belongs to."""
 
@@ -180,16 +187,17 @@ class Outbox:
     """A connection's bounded queue of frames.
 
     A frame for a socket that is writable and has nothing queued is written at
-    once, in the caller's step: the send coroutine is stepped by hand and, as
-    uvicorn only suspends a send while the transport is paused, it usually
-    finishes without a task, a future or a loop wake-up (this is what makes a
-    fan-out to ten thousand sockets cost about what a bare broadcast loop
-    costs). A send that does suspend is finished by a writer task, which then
-    drains what queued up meanwhile; beyond `size` waiting frames the socket
-    is closed with 1013. An idle socket holds no task and no queue storage.
+    once, in the caller's step: its encoded bytes straight to the transport
+    where that is allowed (kimgraph.direct_write), else through the ASGI send,
+    whose coroutine is stepped by hand: uvicorn only suspends a send while the
+    transport is paused, so it usually finishes without a task, a future or a
+    loop wake-up. A send that does suspend is finished by a writer task, which
+    then drains what queued up meanwhile; beyond `size` waiting frames the
+    socket is closed with 1013. An idle socket holds no task and no queue.
     """
 
     __slots__ = (
+        "_direct",
         "_frames",
         "_size",
         "_socket",
@@ -198,8 +206,11 @@ class Outbox:
         "overflowed",
     )
 
-    def __init__(self, socket: Socket, size: int = OUTBOX_SIZE) -> None:
+    def __init__(
+        self, socket: Socket, size: int = OUTBOX_SIZE, direct: Direct | None = None
+    ) -> None:
         self._socket = socket
+        self._direct = direct
         self._size = size
         # Only while a send is suspended (an empty deque costs ~600 bytes).
         self._frames: deque[str] | None = None
@@ -213,11 +224,18 @@ class Outbox:
         """Frames queued behind a send that has not finished."""
         return 0 if self._frames is None else len(self._frames)
 
-    def put(self, frame: str) -> None:
-        """Write or queue a frame; a full queue closes the socket with 1013."""
+    def put(self, frame: str, wire: bytes | None = None) -> None:
+        """Write or queue a frame; a full queue closes the socket with 1013.
+
+        `wire` is the frame already encoded as a WebSocket text frame.
+        """
         if self.overflowed or self.closed:
             return
         if self._writer is None:
+            if self._direct is not None and self._direct.write(
+                text_frame(frame) if wire is None else wire
+            ):
+                return
             coroutine = self._socket.send_text(frame)
             try:
                 yielded = coroutine.send(None)
@@ -259,10 +277,21 @@ class Outbox:
                 self._frames = None
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._writer
+        """The connection ends: stop writing, but let a 1013 close go out.
+
+        The application returning makes uvicorn close the transport, so a
+        1013 still waiting for a paused transport would never reach the client
+        (it would see the connection drop without a reason). It is waited for:
+        the client reading, or uvicorn's keepalive timeout, ends that wait.
+        """
+        writer = self._writer
+        if writer is None:
+            return
+        if not self.overflowed:
+            writer.cancel()
+        await asyncio.wait({writer})
+        if not writer.cancelled() and writer.exception() is not None:
+            logger.debug("closing a subscriber failed", exc_info=writer.exception())
 
 
 @dataclass(eq=False, slots=True)
@@ -282,12 +311,15 @@ class Member:
         self.prefix = _frame_prefix(self.operation_id)
 
     def deliver(
-        self, event_id: int, payload: str, frames: dict[str, str] | None = None
+        self,
+        event_id: int,
+        payload: str,
+        frames: dict[str, tuple[str, bytes]] | None = None,
     ) -> None:
         """Send the event's frame, unless this member already had the event.
 
         `frames` lets members with the same operation id (boards all use the
-        same one) share one frame string per event.
+        same one) share one frame, and its encoding, per event.
         """
         if not self.live:
             if self.waiting is None:
@@ -296,12 +328,14 @@ class Member:
             return
         if event_id > self.position:
             self.position = event_id
-            frame = None if frames is None else frames.get(self.prefix)
-            if frame is None:
+            if frames is None:
+                self.outbox.put(self.prefix + '"payload":' + payload + "}")
+                return
+            encoded = frames.get(self.prefix)
+            if encoded is None:
                 frame = self.prefix + '"payload":' + payload + "}"
-                if frames is not None:
-                    frames[self.prefix] = frame
-            self.outbox.put(frame)
+                encoded = frames[self.prefix] = (frame, text_frame(frame))
+            self.outbox.put(*encoded)
 
     def go_live(self, replayed_through: int) -> None:
         """Switch from replay to the group's frames, skipping what was replayed."""
@@ -372,7 +406,7 @@ class Group:
             payload["errors"] = [error.formatted for error in result.errors]
         encoded = json.dumps(payload, separators=(",", ":"), default=str)
         event_id = self.mode.last_event_id
-        frames: dict[str, str] = {}
+        frames: dict[str, tuple[str, bytes]] = {}
         for member in list(self.members):
             member.deliver(event_id, encoded, frames)
 

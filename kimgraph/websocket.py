@@ -19,11 +19,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from kimgraph.context import Context
+from kimgraph.direct_write import DirectWriter, text_frame
 from kimgraph.events.fanout import StreamMode
 from kimgraph.loaders import Loaders
 from kimgraph.sharing import Group, Member, Outbox, Sharing, same_string, shape_of
 
 PING_FRAME = '{"type":"ping"}'
+PING_WIRE = text_frame(PING_FRAME)
 # Fire-and-forget sends (a final `complete`, a 4408 close), kept until done.
 _BACKGROUND: set[asyncio.Task[None]] = set()
 # Ticks per ping interval; each socket is pinged on one of them.
@@ -74,7 +76,7 @@ class Pinger:
             due += step
             await asyncio.sleep(max(0.0, due - loop.time()))
             for outbox in list(self._slots[tick % PING_SLOTS]):
-                outbox.put(PING_FRAME)
+                outbox.put(PING_FRAME, PING_WIRE)
 
     async def close(self) -> None:
         if self._task is not None:
@@ -164,7 +166,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self._outbox is None:
             adapter: Any = self.websocket
             size = int(getattr(self._settings(), "subscriber_queue_size", 256))
-            self._outbox = Outbox(adapter.ws, size)
+            self._outbox = Outbox(adapter.ws, size, DirectWriter.for_socket(adapter.ws))
         return self._outbox
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:

@@ -26,6 +26,7 @@ class Socket:
         self.written.append(frame)
 
     async def close(self, code: int, reason: str) -> None:
+        await self.writable.wait()
         self.closed.append((code, reason))
 
 
@@ -72,13 +73,30 @@ async def test_falling_behind_past_the_bound_closes_with_1013_and_drops_the_rest
     socket.writable.clear()
     for frame in ("a", "b", "c", "d", "e", "f"):
         outbox.put(frame)
-    await until(lambda: socket.closed == [(1013, "slow consumer")])
     assert outbox.overflowed
     assert outbox.waiting == 0
     socket.writable.set()
+    await until(lambda: socket.closed == [(1013, "slow consumer")])
     outbox.put("g")
     await asyncio.sleep(0.01)
     assert socket.written == []
+
+
+async def test_the_1013_close_is_waited_for_when_the_connection_ends() -> None:
+    socket = Socket()
+    outbox = Outbox(socket, size=4)
+    socket.writable.clear()
+    for frame in ("a", "b", "c", "d", "e", "f"):
+        outbox.put(frame)
+    # when: the connection's handler ends while the close waits for the transport
+    ending = asyncio.create_task(outbox.close())
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert not ending.done()
+    # then: once the transport drains, the 1013 goes out and only then it ends
+    socket.writable.set()
+    await asyncio.wait_for(ending, 10)
+    assert socket.closed == [(1013, "slow consumer")]
 
 
 async def test_a_socket_that_is_gone_is_not_written_again() -> None:

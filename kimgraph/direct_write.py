@@ -1,0 +1,67 @@
+"""Writing one encoded WebSocket frame to many uvicorn sockets.
+
+A fan-out sends the same frame to thousands of sockets. Through the ASGI
+`send` each of them pays Starlette's state checks, uvicorn's send and the
+websockets protocol's UTF-8 encoding and framing of the same text again. Like
+`websockets.broadcast`, this encodes the frame once and hands the bytes to each
+socket's transport, but only where that is exactly what uvicorn would write:
+uvicorn's sans-I/O websockets protocol, the connection open, no fragmented
+message in progress, no compression extension (permessage-deflate frames
+depend on each connection's compressor state) and the transport not paused
+(flow control). Otherwise the caller falls back to the ASGI `send`, which is
+also what happens under any other server or WebSocket implementation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import (
+    WebSocketsSansIOProtocol,
+)
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+
+
+def text_frame(text: str) -> bytes:
+    """A server's (unmasked, uncompressed, final) text frame carrying `text`."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
+
+
+class DirectWriter:
+    """Writes encoded frames to one uvicorn WebSocket's transport, when it may."""
+
+    __slots__ = ("_protocol",)
+
+    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
+        self._protocol = protocol
+
+    @classmethod
+    def for_socket(cls, socket: Any) -> DirectWriter | None:
+        """The writer for an accepted Starlette WebSocket, or None if it has none.
+
+        Starlette hands the application uvicorn's own `receive`, a method of
+        the connection's protocol object, which is how it is found here.
+        """
+        protocol = getattr(getattr(socket, "_receive", None), "__self__", None)
+        if not isinstance(protocol, WebSocketsSansIOProtocol):
+            return None
+        if not protocol.handshake_complete or protocol.conn.extensions:
+            return None
+        return cls(protocol)
+
+    def write(self, data: bytes) -> bool:
+        """Write an encoded frame now; False if only the ASGI send may."""
+        protocol = self._protocol
+        if (
+            protocol.close_sent
+            or protocol.disconnected
+            or not protocol.writable.is_set()
+            or protocol.transport.is_closing()
+        ):
+            return False
+        connection = protocol.conn
+        if connection.state is not State.OPEN or connection.expect_continuation_frame:
+            return False
+        protocol.transport.write(data)
+        return True
