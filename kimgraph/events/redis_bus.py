@@ -192,12 +192,15 @@ class RedisBus:
     async def _follow(self, pubsub: PubSub) -> None:
         """Read messages until the connection fails or falls silent."""
         loop = asyncio.get_running_loop()
-        heard = pinged = loop.time()
+        began = heard = pinged = loop.time()
+        limit = 3 * self.health_seconds
         while True:
             message = await pubsub.get_message(timeout=self.health_seconds / 4)
             now = loop.time()
+            if not self.connected and now - began > limit:
+                raise ConnectionError("Redis did not confirm the subscription")
             if message is None:
-                if now - heard > 3 * self.health_seconds:
+                if now - heard > limit:
                     raise ConnectionError("no answer from Redis (half-open?)")
                 if now - heard > self.health_seconds and now - pinged > (
                     self.health_seconds
