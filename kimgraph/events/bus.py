@@ -22,7 +22,11 @@ class EventBus(Protocol):
         ...
 
     def listen(self) -> AsyncIterator[int]:
-        """Positions rung by any process, this one included."""
+        """Positions rung by any process, this one included.
+
+        0 names no position: doorbells may have been lost (a reconnect), so read
+        the log. A bus that can lose doorbells rings it after every reconnect.
+        """
         ...
 
     async def ping(self) -> bool:

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 logger = logging.getLogger("kimgraph.events")
 
 DEFAULT_CHANNEL = "kimgraph:events"
-# A doorbell that names no position: "you may have missed some; read the log".
+# The doorbell that names no position (EventBus.listen): "read the log".
 RECONNECTED = 0
 # Redis answers in microseconds; a command slower than this finds Redis unusable.
 COMMAND_TIMEOUT_S = 1.0
