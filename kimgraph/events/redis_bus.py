@@ -185,7 +185,8 @@ class RedisBus:
                 logger.exception("Redis bus reader failed; reconnecting")
             finally:
                 self.connected = False
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
             failures += 1
             await asyncio.sleep(self._backoff(failures))
 
