@@ -1,0 +1,56 @@
+"""Aspiration types, their live events, inputs and payloads."""
+
+from schema.aspirations.connection import (
+    ASPIRATION_CURSOR,
+    AspirationConnection,
+    aspiration_connection,
+    aspiration_cursor_key,
+)
+from schema.aspirations.enums import (
+    AspirationCategory,
+    AspirationStatus,
+    AspirationVisibility,
+)
+from schema.aspirations.events import AspirationEvent, AspirationEventKind
+from schema.aspirations.mutations import (
+    AspirationModerateInput,
+    AspirationModeratePayload,
+    AspirationPayload,
+    AspirationRespondInput,
+    AspirationRespondPayload,
+    AspirationSubmitInput,
+    AspirationSubmitPayload,
+    AspirationTransitionInput,
+    AspirationTransitionPayload,
+)
+from schema.aspirations.types import (
+    Aspiration,
+    AspirationResponse,
+    AspirationTransition,
+    Preloaded,
+)
+
+__all__ = [
+    "ASPIRATION_CURSOR",
+    "Aspiration",
+    "AspirationCategory",
+    "AspirationConnection",
+    "AspirationEvent",
+    "AspirationEventKind",
+    "AspirationModerateInput",
+    "AspirationModeratePayload",
+    "AspirationPayload",
+    "AspirationRespondInput",
+    "AspirationRespondPayload",
+    "AspirationResponse",
+    "AspirationStatus",
+    "AspirationSubmitInput",
+    "AspirationSubmitPayload",
+    "AspirationTransition",
+    "AspirationTransitionInput",
+    "AspirationTransitionPayload",
+    "AspirationVisibility",
+    "Preloaded",
+    "aspiration_connection",
+    "aspiration_cursor_key",
+]

@@ -1,0 +1,127 @@
+"""Inputs and payloads of the aspiration mutations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.aspirations.enums import (
+    AspirationCategory,
+    AspirationStatus,
+    AspirationVisibility,
+)
+from schema.aspirations.types import Aspiration, AspirationResponse
+from schema.common import UserError
+
+
+@strawberry.input(description="A new aspiration.")
+class AspirationSubmitInput:
+    region: str = strawberry.field(
+        description="Code of the desa or kelurahan where it arose."
+    )
+    title: str = strawberry.field(description="Headline, 1-200 characters.")
+    description: str = strawberry.field(description="The aspiration, 1-5,000 chars.")
+    category: AspirationCategory = strawberry.field(description="What it is about.")
+    reporter_name: str | None = strawberry.field(
+        default=None,
+        description="The reporter's name, at most 200 characters; personal data.",
+    )
+    reporter_contact: str | None = strawberry.field(
+        default=None,
+        description="How to reach the reporter (phone, address), at most 200 "
+        "characters; personal data.",
+    )
+    visibility: AspirationVisibility = strawberry.field(
+        default=AspirationVisibility.CONFIDENTIAL,
+        description="Who may read its content; CONFIDENTIAL unless chosen.",
+    )
+    kim_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The KIM that collected it, serving the region; a KIM account "
+        "always submits as itself.",
+    )
+
+
+@strawberry.input(description="A step through the workflow; see DESIGN.md's table.")
+class AspirationTransitionInput:
+    to: AspirationStatus = strawberry.field(description="The status to move to.")
+    expected_version: int = strawberry.field(
+        description="The version you last saw; a newer one gives CONFLICT."
+    )
+    note: str | None = strawberry.field(
+        default=None,
+        description="Internal note, at most 2,000 characters: the reason where one "
+        "is required (NEEDS_INFO, ARCHIVED, REJECTED, back to VERIFIED, reopening), "
+        "the added information on NEEDS_INFO → SUBMITTED.",
+    )
+    public_note: str | None = strawberry.field(
+        default=None,
+        description="Note for the reporter and the public, at most 2,000 characters: "
+        "required for RESPONDED (the response) and NOT_AUTHORIZED (who is "
+        "responsible).",
+    )
+    assigned_unit: str | None = strawberry.field(
+        default=None,
+        description="Only for DISPOSED: the OPD or office, at most 200 characters.",
+    )
+    duplicate_of_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only for DUPLICATE: the earlier aspiration's id."
+    )
+
+
+@strawberry.input(description="A response to an aspiration.")
+class AspirationRespondInput:
+    message: str = strawberry.field(description="1-5,000 characters.")
+    public: bool = strawberry.field(
+        default=True,
+        description="True: for the reporter and the public; false: internal.",
+    )
+
+
+@strawberry.input(description="Hide an aspiration's content from the public, or not.")
+class AspirationModerateInput:
+    hidden: bool = strawberry.field(description="True hides, false shows again.")
+    reason: str | None = strawberry.field(
+        default=None, description="Why, at most 500 characters; required to hide."
+    )
+
+
+@strawberry.type(description="The result of aspirationSubmit.")
+class AspirationSubmitPayload:
+    aspiration: Aspiration | None = strawberry.field(
+        default=None, description="The new aspiration; null if userErrors is not empty."
+    )
+    ticket: str | None = strawberry.field(
+        default=None,
+        description="Its public ticket: keep it to follow the aspiration with "
+        "aspirationTrack; null if userErrors is not empty.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was submitted."
+    )
+
+
+@strawberry.type(description="The result of an aspiration mutation.")
+class AspirationPayload:
+    aspiration: Aspiration | None = strawberry.field(
+        default=None, description="The aspiration; null if userErrors is not empty."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing changed."
+    )
+
+
+@strawberry.type(description="The result of aspirationTransition.")
+class AspirationTransitionPayload(AspirationPayload):
+    pass
+
+
+@strawberry.type(description="The result of aspirationRespond.")
+class AspirationRespondPayload(AspirationPayload):
+    response: AspirationResponse | None = strawberry.field(
+        default=None, description="The new response; null if userErrors is not empty."
+    )
+
+
+@strawberry.type(description="The result of aspirationModerate.")
+class AspirationModeratePayload(AspirationPayload):
+    pass
