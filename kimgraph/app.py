@@ -21,7 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise
 
-from kimgraph import announcements, aspirations, board, db
+from kimgraph import announcements, aspirations, board, db, metrics
 from kimgraph.announcement_queries import prepare_events
 from kimgraph.api import build_schema
 from kimgraph.aspiration_queries import prepare_events as prepare_aspiration_events
@@ -207,6 +207,13 @@ def create_app(
     )
     view = GraphQLView(settings, clock, connections, hub)
 
+    async def metrics_text(request: Request) -> Response:
+        """Prometheus metrics of this process (kimgraph.metrics)."""
+        body = metrics.render(
+            metrics.Sources(hub, view.sharing), bus_up=await _bus_ok(hub)
+        )
+        return Response(body, media_type=metrics.CONTENT_TYPE)
+
     async def readyz(request: Request) -> Response:
         """200 while the database answers, 503 otherwise; the bus is only reported.
 
@@ -261,6 +268,7 @@ def create_app(
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_text),
             *board.routes(),
         ],
         lifespan=lifespan,

@@ -15,12 +15,13 @@ import contextlib
 import dataclasses
 import json
 import logging
+import time
 from asyncio import FIRST_COMPLETED
 from collections import deque
 from collections.abc import Coroutine, Generator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from graphql import (
     DocumentNode,
@@ -42,6 +43,7 @@ from kimgraph.direct_write import text_frame
 from kimgraph.events.fanout import StreamMode
 from kimgraph.loaders import Loaders
 from kimgraph.principals import ANONYMOUS
+from kimgraph.stats import FanOutStats
 
 logger = logging.getLogger("kimgraph.sharing")
 
@@ -206,6 +208,9 @@ class Outbox:
         "overflowed",
     )
 
+    # Sockets of this process closed with 1013 (for /metrics).
+    slow_consumer_closes: ClassVar[int] = 0
+
     def __init__(
         self, socket: Socket, size: int = OUTBOX_SIZE, direct: Direct | None = None
     ) -> None:
@@ -250,6 +255,7 @@ class Outbox:
         assert self._frames is not None
         if len(self._frames) >= self._size:
             self.overflowed = True
+            Outbox.slow_consumer_closes += 1
             self._frames = None
             logger.info("closing a slow subscriber with 1013")
             self._writer.cancel()
@@ -315,7 +321,7 @@ class Member:
         event_id: int,
         payload: str,
         frames: dict[str, tuple[str, bytes]] | None = None,
-    ) -> None:
+    ) -> bool:
         """Send the event's frame, unless this member already had the event.
 
         `frames` lets members with the same operation id (boards all use the
@@ -325,17 +331,19 @@ class Member:
             if self.waiting is None:
                 self.waiting = []
             self.waiting.append((event_id, payload))
-            return
-        if event_id > self.position:
-            self.position = event_id
-            if frames is None:
-                self.outbox.put(self.prefix + '"payload":' + payload + "}")
-                return
-            encoded = frames.get(self.prefix)
-            if encoded is None:
-                frame = self.prefix + '"payload":' + payload + "}"
-                encoded = frames[self.prefix] = (frame, text_frame(frame))
-            self.outbox.put(*encoded)
+            return False
+        if event_id <= self.position:
+            return False
+        self.position = event_id
+        if frames is None:
+            self.outbox.put(self.prefix + '"payload":' + payload + "}")
+            return True
+        encoded = frames.get(self.prefix)
+        if encoded is None:
+            frame = self.prefix + '"payload":' + payload + "}"
+            encoded = frames[self.prefix] = (frame, text_frame(frame))
+        self.outbox.put(*encoded)
+        return True
 
     def go_live(self, replayed_through: int) -> None:
         """Switch from replay to the group's frames, skipping what was replayed."""
@@ -349,7 +357,9 @@ class Member:
 class Group:
     """One live execution of one subscription shape, fanned out to its members."""
 
-    def __init__(self, shape: Shape, template: Context, schema: BaseSchema) -> None:
+    def __init__(
+        self, shape: Shape, template: Context, schema: BaseSchema, stats: FanOutStats
+    ) -> None:
         self.shape = shape
         self.members: set[Member] = set()
         self.mode = StreamMode(live_only=True)
@@ -362,6 +372,7 @@ class Group:
             principal=ANONYMOUS,
         )
         self._schema = schema
+        self.stats = stats
         self.task: asyncio.Task[None] | None = None
 
     @property
@@ -407,8 +418,13 @@ class Group:
         encoded = json.dumps(payload, separators=(",", ":"), default=str)
         event_id = self.mode.last_event_id
         frames: dict[str, tuple[str, bytes]] = {}
+        started = time.perf_counter()
+        delivered = 0
         for member in list(self.members):
-            member.deliver(event_id, encoded, frames)
+            delivered += member.deliver(event_id, encoded, frames)
+        self.stats.seconds.observe(time.perf_counter() - started)
+        self.stats.events += 1
+        self.stats.deliveries += delivered
 
 
 class Sharing:
@@ -417,12 +433,18 @@ class Sharing:
     def __init__(self, schema: BaseSchema) -> None:
         self.schema = schema
         self.groups: dict[str, Group] = {}
+        self.stats = FanOutStats()
+
+    @property
+    def member_count(self) -> int:
+        """Operations that currently take their events from a shared run."""
+        return sum(len(group.members) for group in self.groups.values())
 
     def join(self, shape: Shape, template: Context, member: Member) -> Group:
         """The running group of this shape (started if need be), member added."""
         group = self.groups.get(shape.key)
         if group is None or group.ended:
-            group = Group(shape, template, self.schema)
+            group = Group(shape, template, self.schema, self.stats)
             self.groups[shape.key] = group
             group.task = asyncio.create_task(group.run())
             group.task.add_done_callback(lambda _: self._ended(group))

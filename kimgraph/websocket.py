@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import itertools
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, ClassVar
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -15,6 +15,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     SubscribeMessage,
 )
 
@@ -121,12 +122,21 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     both ways to keep its connection and to learn quickly that it is gone.
     """
 
+    # For /metrics: connections of this process open now, and the `next`
+    # messages sent by Strawberry's own path (operations that run alone, and
+    # the replay of a member that resumes); shared runs count their own.
+    open_connections: ClassVar[int] = 0
+    own_next_messages: ClassVar[int] = 0
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._outbox: Outbox | None = None
+        self._counted = False
         self._init_timer: asyncio.TimerHandle | None = None
 
     def on_request_accepted(self) -> None:
+        TransportWSHandler.open_connections += 1
+        self._counted = True
         # A timer rather than Strawberry's sleeping task, which every idle
         # board would keep (cancelled, with its traceback) for its lifetime.
         self._init_timer = asyncio.get_running_loop().call_later(
@@ -213,6 +223,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         )
         operation.task.add_done_callback(self._task_done)
 
+    async def send_message(self, message: Message) -> None:
+        if message["type"] == "next":
+            TransportWSHandler.own_next_messages += 1
+        await super().send_message(message)
+
     def group_ended(self, member: Member) -> None:
         """The shared run failed: complete the operation; the client resubscribes."""
         operation = self.operations.get(member.operation_id)
@@ -286,6 +301,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().cleanup_operation(operation_id)
 
     async def shutdown(self) -> None:
+        if self._counted:
+            self._counted = False
+            TransportWSHandler.open_connections -= 1
         self._cancel_init_timer()
         await super().shutdown()
         if self._outbox is not None:

@@ -102,6 +102,9 @@ class Hub:
         self.poll_interval = poll_interval
         self.queue_size = queue_size
         self.position = 0
+        # Counters for /metrics: events read from the log, events handed to
+        # subscriptions (a shared run's counts once), subscriptions overflowed.
+        self.events_read = 0
         self.delivered = 0
         self.slow_consumers = 0
         self._subscriptions: set[Subscription] = set()
@@ -220,6 +223,7 @@ class Hub:
                 if not events:
                     return
                 await self._deliver(events)
+                self.events_read += len(events)
                 self.position = events[-1].id
                 if len(events) < READ_BATCH:
                     return

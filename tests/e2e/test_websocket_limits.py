@@ -90,6 +90,8 @@ async def test_a_reader_that_stops_is_closed_with_1013_and_memory_stays_bounded(
     assert closed.value.rcvd is not None
     assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1013, "slow consumer")
     assert len(received) < 121
+    metrics = (await live.http.get("/metrics")).text
+    assert "\nkimgraph_slow_consumer_closes_total 1.0\n" in metrics
     # and resuming with its last cursor loses nothing
     resumed = await Subscriber.open(live.server, DESA, after=first["cursor"])
     rest = [(await resumed.event())["announcement"]["title"] for _ in range(121)]
