@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -128,3 +129,21 @@ async def test_at_most_100_operations_per_connection(live: Live) -> None:
         "payload": [{"message": "Subscription limit reached"}],
     }
     await board.close()
+
+
+async def test_a_stopping_server_tells_its_boards_to_reconnect_with_1012(
+    live: Live,
+) -> None:
+    # given: a board following its desa
+    board = await Subscriber.open(live.server, DESA, after=await live.cursor(DESA))
+    # when: the server is asked to stop (a deploy, a restart)
+    live.server.process.send_signal(signal.SIGTERM)
+    # then: the board is told "service restart" and the server shuts down cleanly
+    # (uvicorn re-raises the signal once it is done, hence -SIGTERM)
+    await asyncio.wait_for(board.ws.wait_closed(), DEADLINE_S)
+    assert board.ws.close_code == 1012
+    exit_code = await asyncio.to_thread(live.server.process.wait, DEADLINE_S)
+    assert exit_code == -signal.SIGTERM
+    log = live.server.output()
+    assert "Application shutdown complete." in log
+    assert "Traceback" not in log
