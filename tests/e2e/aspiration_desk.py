@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -11,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
 
-from tests.e2e.live import DEADLINE_S, cli, live_server
+from tests.e2e.live import Subscriber, cli, live_server
 from tests.e2e.server import Server
 
 PASSWORD = "kata-sandi-petugas-123"
@@ -234,69 +231,14 @@ async def desk_for(
         yield Desk(server, http, authorization)
 
 
-class EventClient:
-    """A graphql-transport-ws client following aspirationEvents; keeps raw frames."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.frames: list[str] = []
-
-    @classmethod
-    async def open(
-        cls, server: Server, variables: dict[str, Any], authorization: str | None
-    ) -> EventClient:
-        ws = await connect(
-            server.ws_url,
-            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-            proxy=None,
-            open_timeout=DEADLINE_S,
-        )
-        payload = {"authorization": authorization} if authorization else {}
-        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        client = cls(ws)
-        ack = await client.message()
-        assert ack == {"type": "connection_ack"}, ack
-        await ws.send(
-            json.dumps(
-                {
-                    "id": "aspirations",
-                    "type": "subscribe",
-                    "payload": {
-                        "query": SUBSCRIPTION_ASPIRATION_EVENTS,
-                        "variables": variables,
-                    },
-                }
-            )
-        )
-        return client
-
-    async def message(self) -> dict[str, Any]:
-        """The next message other than a ping (answered with a pong)."""
-        while True:
-            raw = await asyncio.wait_for(self.ws.recv(decode=True), DEADLINE_S)
-            self.frames.append(raw)
-            message: dict[str, Any] = json.loads(raw)
-            if message.get("type") == "ping":
-                await self.ws.send(json.dumps({"type": "pong"}))
-                continue
-            return message
-
-    async def event(self) -> dict[str, Any]:
-        message = await self.message()
-        assert message.get("type") == "next", message
-        assert "errors" not in message["payload"], message
-        event: dict[str, Any] = message["payload"]["data"]["aspirationEvents"]
-        return event
-
-    async def events(self, count: int) -> list[dict[str, Any]]:
-        return [await self.event() for _ in range(count)]
-
-    async def nothing_within(self, seconds: float) -> bool:
-        try:
-            message = await asyncio.wait_for(self.message(), seconds)
-        except TimeoutError:
-            return True
-        raise AssertionError(f"unexpected message {message}")
-
-    async def close(self) -> None:
-        await self.ws.close()
+async def follow_aspirations(
+    server: Server, variables: dict[str, Any], authorization: str | None
+) -> Subscriber:
+    """A client following aspirationEvents with these variables; keeps raw frames."""
+    return await Subscriber.follow(
+        server,
+        SUBSCRIPTION_ASPIRATION_EVENTS,
+        variables,
+        authorization,
+        keep_frames=True,
+    )

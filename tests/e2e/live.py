@@ -156,9 +156,13 @@ def live_server(
 class Subscriber:
     """A graphql-transport-ws client following one subscription."""
 
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: ClientConnection, keep_frames: bool = False) -> None:
         self.ws = ws
         self.pings = 0
+        self.keep_frames = keep_frames
+        # Raw frames, pings included, so a test can search what crossed the wire;
+        # only on request, as a heavy subscription would hold every 100 KB frame.
+        self.frames: list[str] = []
 
     @classmethod
     async def open(
@@ -172,6 +176,29 @@ class Subscriber:
         query: str = SUBSCRIPTION_EVENTS,
         authorization: str | None = None,
     ) -> Subscriber:
+        """Follow announcementEvents (or another query with the same variables)."""
+        variables = {"region": region, "after": after, "below": include_descendants}
+        return await cls.follow(
+            server,
+            query,
+            variables,
+            authorization,
+            max_size=max_size,
+            receive_buffer=receive_buffer,
+        )
+
+    @classmethod
+    async def follow(
+        cls,
+        server: Server,
+        query: str,
+        variables: dict[str, Any],
+        authorization: str | None = None,
+        max_size: int | None = 2**20,
+        receive_buffer: int | None = None,
+        keep_frames: bool = False,
+    ) -> Subscriber:
+        """Connect, send connection_init, await the ack and subscribe to query."""
         sock = None
         if receive_buffer is not None:
             # A small kernel buffer, set before connecting so the TCP window
@@ -192,7 +219,7 @@ class Subscriber:
         )
         payload = {"authorization": authorization} if authorization else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        subscriber = cls(ws)
+        subscriber = cls(ws, keep_frames)
         ack = await subscriber.message()
         assert ack == {"type": "connection_ack"}, ack
         await ws.send(
@@ -200,14 +227,7 @@ class Subscriber:
                 {
                     "id": "events",
                     "type": "subscribe",
-                    "payload": {
-                        "query": query,
-                        "variables": {
-                            "region": region,
-                            "after": after,
-                            "below": include_descendants,
-                        },
-                    },
+                    "payload": {"query": query, "variables": variables},
                 }
             )
         )
@@ -217,6 +237,8 @@ class Subscriber:
         """The next message other than a ping (answered with a pong)."""
         while True:
             raw = await asyncio.wait_for(self.ws.recv(decode=True), DEADLINE_S)
+            if self.keep_frames:
+                self.frames.append(raw)
             message: dict[str, Any] = json.loads(raw)
             if message.get("type") == "ping":
                 self.pings += 1
@@ -225,10 +247,12 @@ class Subscriber:
             return message
 
     async def event(self) -> dict[str, Any]:
-        """The next subscription event."""
+        """The next subscription event: the one root field of a `next` message."""
         message = await self.message()
         assert message.get("type") == "next", message
-        event: dict[str, Any] = message["payload"]["data"]["announcementEvents"]
+        assert "errors" not in message["payload"], message
+        event: dict[str, Any]
+        (event,) = message["payload"]["data"].values()
         return event
 
     async def events(self, count: int) -> list[dict[str, Any]]:

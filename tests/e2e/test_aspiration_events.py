@@ -14,8 +14,8 @@ from tests.e2e.aspiration_desk import (
     OTHER_DESA,
     OUTSIDE_DESA,
     Desk,
-    EventClient,
     desk_for,
+    follow_aspirations,
     staffed_server,
 )
 from tests.e2e.server import Server
@@ -50,7 +50,7 @@ async def test_a_partner_app_follows_its_kabupaten_and_resumes_without_loss(
 ) -> None:
     # given: the partner app reads, then subscribes from the read's eventCursor
     cursor = (await desk.data("partner", QUERY_CURSOR))["aspirations"]["eventCursor"]
-    app = await EventClient.open(
+    app = await follow_aspirations(
         desk.server, {"region": "61.04", "after": cursor}, desk.authorization["partner"]
     )
     # when: aspirations move in Ketapang and in neighbouring Kayong Utara
@@ -78,7 +78,7 @@ async def test_a_partner_app_follows_its_kabupaten_and_resumes_without_loss(
     await desk.step(
         "officer_in_scope", road, "RESPONDED", publicNote="Diperbaiki 3 Desember."
     )
-    app = await EventClient.open(
+    app = await follow_aspirations(
         desk.server,
         {"region": "61.04", "after": seen[-1]["cursor"]},
         desk.authorization["partner"],
@@ -116,7 +116,7 @@ async def test_a_partner_sees_confidential_aspirations_without_their_content(
 ) -> None:
     # given
     cursor = (await desk.data("partner", QUERY_CURSOR))["aspirations"]["eventCursor"]
-    app = await EventClient.open(
+    app = await follow_aspirations(
         desk.server, {"region": "61.04", "after": cursor}, desk.authorization["partner"]
     )
     # when
@@ -141,7 +141,7 @@ async def test_subscriptions_beyond_ones_reach_are_errors(desk: Desk) -> None:
     ]
     codes = []
     for who, variables, _ in cases:
-        app = await EventClient.open(
+        app = await follow_aspirations(
             desk.server, variables, desk.authorization.get(who)
         )
         message = await app.message()

@@ -13,8 +13,8 @@ import pytest_asyncio
 from tests.e2e.aspiration_desk import (
     HOME_DESA,
     Desk,
-    EventClient,
     desk_for,
+    follow_aspirations,
     staffed_server,
 )
 from tests.e2e.server import Server
@@ -69,7 +69,7 @@ async def test_reporters_personal_data_reaches_only_those_allowed_in_any_channel
     # given: followers of the desa before anything happens
     cursor = (await desk.data("admin", QUERY_CURSOR))["aspirations"]["eventCursor"]
     followers = {
-        who: await EventClient.open(
+        who: await follow_aspirations(
             desk.server,
             {"region": HOME_DESA, "after": cursor},
             desk.authorization[who],
@@ -94,7 +94,7 @@ async def test_reporters_personal_data_reaches_only_those_allowed_in_any_channel
         reporterContact=ANONYMOUS_CONTACT,
         visibility="ANONYMOUS",
     )
-    followers["ticket"] = await EventClient.open(
+    followers["ticket"] = await follow_aspirations(
         desk.server, {"ticket": secret.ticket, "after": cursor}, None
     )
     # and: it is handled, answered publicly and internally, and one is hidden
