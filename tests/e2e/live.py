@@ -9,8 +9,8 @@ import secrets
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,6 +97,16 @@ class Live:
         payload = data["announcementPublish"]
         assert payload["userErrors"] == [], payload
         return str(payload["announcement"]["id"])
+
+
+@asynccontextmanager
+async def signed_in(deployment: tuple[Server, str, str]) -> AsyncIterator[Live]:
+    """The deployment (server, database URL, admin token) with an HTTP client."""
+    server, url, token = deployment
+    state = Live(server, url, token)
+    async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:
+        state.http = http
+        yield state
 
 
 def cli(*args: str, env: dict[str, str], cwd: Path) -> str:

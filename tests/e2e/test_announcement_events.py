@@ -7,7 +7,6 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
 from websockets.asyncio.client import connect
@@ -19,6 +18,7 @@ from tests.e2e.live import (
     Live,
     Subscriber,
     live_server,
+    signed_in,
     utc_in,
 )
 from tests.e2e.server import Server
@@ -39,10 +39,7 @@ def deployed(
 
 @pytest_asyncio.fixture
 async def live(deployed: tuple[Server, str, str]) -> AsyncIterator[Live]:
-    server, url, token = deployed
-    state = Live(server, url, token)
-    async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:
-        state.http = http
+    async with signed_in(deployed) as state:
         yield state
 
 

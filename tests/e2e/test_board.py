@@ -27,7 +27,7 @@ from tests.e2e.browser import (
     serving_on,
     stop,
 )
-from tests.e2e.live import MUTATION_WITHDRAW, Live, live_server, utc_in
+from tests.e2e.live import MUTATION_WITHDRAW, Live, live_server, signed_in, utc_in
 from tests.e2e.server import Server, free_port
 
 DESA = "61.04.16.2006"  # Suka Bangun, Kecamatan Delta Pawan
@@ -61,10 +61,7 @@ def deployed(backend: str, tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
 
 @pytest_asyncio.fixture
 async def live(deployed: tuple[Server, str, str]) -> AsyncIterator[Live]:
-    server, url, token = deployed
-    state = Live(server, url, token)
-    async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:
-        state.http = http
+    async with signed_in(deployed) as state:
         yield state
 
 

@@ -6,12 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.live import DEADLINE_S, Live, Subscriber, live_server
+from tests.e2e.live import DEADLINE_S, Live, Subscriber, live_server, signed_in
 from tests.e2e.server import Server
 
 DESA = "61.04.16.2006"
@@ -28,10 +27,7 @@ def deployed(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
 
 @pytest_asyncio.fixture
 async def live(deployed: tuple[Server, str, str]) -> AsyncIterator[Live]:
-    server, url, token = deployed
-    state = Live(server, url, token)
-    async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:
-        state.http = http
+    async with signed_in(deployed) as state:
         yield state
 
 

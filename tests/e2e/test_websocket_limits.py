@@ -8,12 +8,11 @@ import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e.live import DEADLINE_S, Live, Subscriber, live_server
+from tests.e2e.live import DEADLINE_S, Live, Subscriber, live_server, signed_in
 from tests.e2e.server import Server
 
 DESA = "61.04.16.2006"
@@ -54,10 +53,7 @@ def deployed(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
 
 @pytest_asyncio.fixture
 async def live(deployed: tuple[Server, str, str]) -> AsyncIterator[Live]:
-    server, url, token = deployed
-    state = Live(server, url, token)
-    async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:
-        state.http = http
+    async with signed_in(deployed) as state:
         yield state
 
 
