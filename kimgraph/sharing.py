@@ -320,7 +320,7 @@ class Member:
         self,
         event_id: int,
         payload: str,
-        frames: dict[str, tuple[str, bytes]] | None = None,
+        frames: dict[str, tuple[str, bytes]],
     ) -> bool:
         """Send the event's frame, unless this member already had the event.
 
@@ -335,9 +335,6 @@ class Member:
         if event_id <= self.position:
             return False
         self.position = event_id
-        if frames is None:
-            self.outbox.put(self.prefix + '"payload":' + payload + "}")
-            return True
         encoded = frames.get(self.prefix)
         if encoded is None:
             frame = self.prefix + '"payload":' + payload + "}"
@@ -351,7 +348,7 @@ class Member:
         self.live = True
         waiting, self.waiting = self.waiting or [], None
         for event_id, payload in waiting:
-            self.deliver(event_id, payload)
+            self.deliver(event_id, payload, {})
 
 
 class Group:

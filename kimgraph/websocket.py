@@ -158,8 +158,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self._init_timer = None
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        if not self.connection_timed_out:
-            self._cancel_init_timer()
+        self._cancel_init_timer()
         await super().handle_connection_init(message)
         pinger = getattr(self.view, "pinger", None)
         if self.connection_acknowledged and isinstance(pinger, Pinger):
