@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import re
 import secrets
 from datetime import timedelta
@@ -15,6 +16,7 @@ from kimgraph import models
 from kimgraph.clock import Clock
 from kimgraph.errors import Problem, UnauthenticatedError, UserInputError
 from kimgraph.principals import ACCOUNT_ROLES, ANONYMOUS, Principal, Role
+from kimgraph.rate_limit import RateLimiter
 from kimgraph.regions import is_within, validate
 
 TOKEN_PREFIX = "kgt_"
@@ -136,15 +138,69 @@ async def create_account(
     )
 
 
+class SignInThrottle:
+    """Failed sign-ins are limited per client address and per username.
+
+    A client gets FAILURES_PER_CLIENT wrong passwords, then one more every
+    90 s; a username FAILURES_PER_USERNAME from all clients together, then one
+    more every 72 s, so a guesser spread over many addresses is slowed too
+    while one noisy address cannot lock a person out for long. Successful
+    sign-ins cost nothing. In-process, like the aspiration limit.
+    """
+
+    FAILURES_PER_CLIENT = 10
+    FAILURES_PER_USERNAME = 50
+
+    def __init__(self, clock: Clock) -> None:
+        self.by_client = RateLimiter(
+            clock, capacity=self.FAILURES_PER_CLIENT, per_second=1 / 90
+        )
+        self.by_username = RateLimiter(
+            clock, capacity=self.FAILURES_PER_USERNAME, per_second=1 / 72
+        )
+
+    def wait(self, client: str, username: str) -> float:
+        """Seconds before this client may try this username again (0: now)."""
+        return max(
+            self.by_client.retry_after(client),
+            self.by_username.retry_after(username.casefold()),
+        )
+
+    def failed(self, client: str, username: str) -> None:
+        self.by_client.take(client)
+        self.by_username.take(username.casefold())
+
+
 async def issue_token(
-    clock: Clock, username: str, password: str, ttl: timedelta = TOKEN_TTL
+    clock: Clock,
+    username: str,
+    password: str,
+    ttl: timedelta = TOKEN_TTL,
+    *,
+    throttle: SignInThrottle | None = None,
+    client: str = "unknown",
 ) -> tuple[str, models.AccessToken]:
-    """A new bearer token for these credentials; the clear token is returned once."""
+    """A new bearer token for these credentials; the clear token is returned once.
+
+    With a throttle, a client or username that failed too often is refused
+    (RATE_LIMITED) before the password is even checked.
+    """
+    if throttle is not None and (wait := throttle.wait(client, username)) > 0:
+        raise UserInputError(
+            Problem(
+                "RATE_LIMITED",
+                "too many failed sign-ins; try again in "
+                f"{max(1, math.ceil(wait / 60))} minute(s)",
+                None,
+            )
+        )
     account = await models.Account.get_or_none(username=username, is_active=True)
     matches = await verify_password(
         account.password_hash if account is not None else _DUMMY_HASH, password
     )
     if account is None or not matches:
+        if throttle is not None:
+            throttle.failed(client, username)
         raise UserInputError(
             Problem("INVALID_CREDENTIALS", "wrong username or password", None)
         )

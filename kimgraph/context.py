@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import strawberry
 from starlette.requests import HTTPConnection
@@ -15,6 +16,8 @@ from kimgraph.events.memory import MemoryBus
 from kimgraph.loaders import Loaders
 from kimgraph.principals import ANONYMOUS, Principal
 from kimgraph.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -31,6 +34,27 @@ class Context:
     # Filled by Strawberry from a WebSocket's connection_init payload.
     connection_params: dict[str, Any] | None = None
     stream_mode: StreamMode | None = None
+
+    @property
+    def client_address(self) -> str:
+        """The caller's address as the server sees it ("unknown" without one)."""
+        client = self.request.client if self.request is not None else None
+        return client.host if client is not None else "unknown"
+
+    def app_object(self, name: str, make: Callable[[], T]) -> T | None:
+        """An object kept for the application's life, made on first use.
+
+        It lives on the Starlette app's state, beside the routes; None when the
+        request has no app (a shared subscription run).
+        """
+        if self.request is None:
+            return None
+        state = self.request.app.state
+        found = getattr(state, name, None)
+        if found is None:
+            found = make()
+            setattr(state, name, found)
+        return found
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

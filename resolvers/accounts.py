@@ -41,7 +41,10 @@ class AccountQueries:
 
 @strawberry.type
 class AccountMutations:
-    @mutation("Sign in: exchange a username and password for a bearer token.")
+    @mutation(
+        "Sign in: exchange a username and password for a bearer token. Failed "
+        "attempts are limited per client and per username (RATE_LIMITED)."
+    )
     async def token_create(
         self,
         info: Info,
@@ -49,8 +52,15 @@ class AccountMutations:
             TokenCreateInput, strawberry.argument(description="Username and password.")
         ],
     ) -> TokenCreatePayload:
+        context = info.context
         token, row = await auth.issue_token(
-            info.context.clock, input.username, input.password
+            context.clock,
+            input.username,
+            input.password,
+            throttle=context.app_object(
+                "sign_in_throttle", lambda: auth.SignInThrottle(context.clock)
+            ),
+            client=context.client_address,
         )
         return TokenCreatePayload(token=token, expires_at=row.expires_at)
 

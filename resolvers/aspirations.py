@@ -146,28 +146,16 @@ class AspirationQueries:
         return Aspiration.from_model(row, public_access(row)) if row else None
 
 
-def _client_key(info: Info) -> str:
-    request = info.context.request
-    client = request.client if request is not None else None
-    return client.host if client is not None else "unknown"
-
-
 def _submission_limiter(info: Info) -> RateLimiter | None:
-    """The app's limiter of anonymous submissions, made on first use."""
-    request = info.context.request
-    if request is None:
-        return None
-    # One per application instance, kept on its state beside the routes.
-    state = request.app.state
-    limiter = getattr(state, "aspiration_submissions", None)
-    if not isinstance(limiter, RateLimiter):
-        limiter = RateLimiter(
+    """The app's limiter of anonymous submissions."""
+    return info.context.app_object(
+        "aspiration_submissions",
+        lambda: RateLimiter(
             info.context.clock,
             capacity=SUBMISSION_BURST,
             per_second=SUBMISSIONS_PER_HOUR / 3600,
-        )
-        state.aspiration_submissions = limiter
-    return limiter
+        ),
+    )
 
 
 async def _announce(info: Info, outcome: aspirations.Outcome) -> None:
@@ -204,7 +192,7 @@ class AspirationMutations:
                 kim_id=(decode_id("Kim", input.kim_id) or 0) if input.kim_id else None,
             ),
             limiter=_submission_limiter(info),
-            client_key=_client_key(info),
+            client_key=info.context.client_address,
         )
         await _announce(info, outcome)
         row = outcome.aspiration

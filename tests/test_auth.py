@@ -231,3 +231,55 @@ async def test_api_keys_are_listed_without_the_key(
     }
     assert len(key.prefix) == 10
     assert key.prefix in cast.headers["partner"]["authorization"]
+
+
+async def test_failed_sign_ins_are_limited_per_client_and_then_allowed_again(
+    client: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    # given
+    await auth.create_account(
+        clock, username="admin", password=PASSWORD, role=Role.ADMIN, region_code="61.04"
+    )
+    wrong = {"input": {"username": "admin", "password": "tebakan"}}
+    right = {"input": {"username": "admin", "password": PASSWORD}}
+    # when: ten wrong passwords from one client
+    for _ in range(auth.SignInThrottle.FAILURES_PER_CLIENT):
+        body = await execute(client, MUTATION_TOKEN_CREATE, wrong)
+        assert body["data"]["tokenCreate"]["userErrors"][0]["code"] == (
+            "INVALID_CREDENTIALS"
+        )
+    # then: even the right password is refused, without a token
+    refused = await execute(client, MUTATION_TOKEN_CREATE, right)
+    assert refused["data"]["tokenCreate"] == {
+        "token": None,
+        "expiresAt": None,
+        "userErrors": [
+            {
+                "field": None,
+                "code": "RATE_LIMITED",
+                "message": "too many failed sign-ins; try again in 2 minute(s)",
+            }
+        ],
+    }
+    assert await models.AccessToken.all().count() == 0
+    # when: a minute and a half passes (one more attempt is allowed)
+    clock.advance(timedelta(seconds=90))
+    body = await execute(client, MUTATION_TOKEN_CREATE, right)
+    # then
+    assert body["data"]["tokenCreate"]["token"].startswith("kgt_")
+    assert await models.AccessToken.all().count() == 1
+
+
+def test_a_username_guessed_from_many_clients_is_limited_too(
+    clock: FixedClock,
+) -> None:
+    throttle = auth.SignInThrottle(clock)
+    for n in range(auth.SignInThrottle.FAILURES_PER_USERNAME):
+        assert throttle.wait(f"10.0.{n // 250}.{n % 250}", "Admin") == 0
+        throttle.failed(f"10.0.{n // 250}.{n % 250}", "Admin")
+    # a fresh client may not try that username (in any case) ...
+    assert throttle.wait("10.9.9.9", "admin") == 72
+    # ... but may try another, and after 72 s that one too
+    assert throttle.wait("10.9.9.9", "operator") == 0
+    clock.advance(timedelta(seconds=72))
+    assert throttle.wait("10.9.9.9", "admin") == 0
