@@ -131,12 +131,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._outbox: Outbox | None = None
-        self._counted = False
         self._init_timer: asyncio.TimerHandle | None = None
 
     def on_request_accepted(self) -> None:
+        # Strawberry's handle() calls this first and shutdown() last, once each.
         TransportWSHandler.open_connections += 1
-        self._counted = True
         # A timer rather than Strawberry's sleeping task, which every idle
         # board would keep (cancelled, with its traceback) for its lifetime.
         self._init_timer = asyncio.get_running_loop().call_later(
@@ -300,9 +299,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().cleanup_operation(operation_id)
 
     async def shutdown(self) -> None:
-        if self._counted:
-            self._counted = False
-            TransportWSHandler.open_connections -= 1
+        TransportWSHandler.open_connections -= 1
         self._cancel_init_timer()
         await super().shutdown()
         if self._outbox is not None:

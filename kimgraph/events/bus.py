@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -32,3 +33,36 @@ class EventBus(Protocol):
     async def ping(self) -> bool:
         """True if the bus is reachable (for /readyz)."""
         ...
+
+
+class Listeners:
+    """The listen() calls of one bus, each holding only the newest doorbell.
+
+    A doorbell only says "the log has grown": a listener that has not taken
+    one yet needs just the latest, so a newer one replaces a waiting one.
+    """
+
+    def __init__(self) -> None:
+        self._queues: set[asyncio.Queue[int | None]] = set()
+
+    def ring(self, position: int | None) -> None:
+        """Ring every listener; None ends them."""
+        for queue in self._queues:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(position)
+
+    def end(self) -> None:
+        self.ring(None)
+
+    async def listen(self, first: int | None = None) -> AsyncIterator[int]:
+        """Doorbells until the bus ends; `first` is rung at once if given."""
+        queue: asyncio.Queue[int | None] = asyncio.Queue(1)
+        if first is not None:
+            queue.put_nowait(first)
+        self._queues.add(queue)
+        try:
+            while (position := await queue.get()) is not None:
+                yield position
+        finally:
+            self._queues.discard(queue)

@@ -102,10 +102,9 @@ class Hub:
         self.poll_interval = poll_interval
         self.queue_size = queue_size
         self.position = 0
-        # Counters for /metrics: events read from the log, events handed to
-        # subscriptions (a shared run's counts once), subscriptions overflowed.
+        # Counters for /metrics: events read from the log, subscriptions that
+        # overflowed (shared runs count their deliveries in kimgraph.sharing).
         self.events_read = 0
-        self.delivered = 0
         self.slow_consumers = 0
         self._subscriptions: set[Subscription] = set()
         self._wakeup = asyncio.Event()
@@ -243,8 +242,6 @@ class Hub:
                     subscription.offer(delivery)
                     if was_ok and subscription.overflowed:
                         self.slow_consumers += 1
-                    else:
-                        self.delivered += 1
 
     async def _follow_bus(self) -> None:
         while True:

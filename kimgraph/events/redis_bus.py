@@ -19,6 +19,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from kimgraph.events.bus import Listeners
+
 logger = logging.getLogger("kimgraph.events")
 
 DEFAULT_CHANNEL = "kimgraph:events"
@@ -81,7 +83,7 @@ class RedisBus:
         self.connected = False
         self._client: Redis | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._listeners: set[asyncio.Queue[int | None]] = set()
+        self._listeners = Listeners()
         self._closed = False
         self._publish_paused_until = 0.0
         self._publish_warnings = _Warnings(WARNING_INTERVAL_S)
@@ -107,8 +109,7 @@ class RedisBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
             self._reader = None
-        for queue in self._listeners:
-            queue.put_nowait(None)
+        self._listeners.end()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -133,16 +134,10 @@ class RedisBus:
         """Positions from every process; RECONNECTED once following, and after gaps."""
         if self._closed:
             return
-        # One doorbell waiting is enough: a newer one replaces it.
-        queue: asyncio.Queue[int | None] = asyncio.Queue(1)
-        self._listeners.add(queue)
-        if self.connected:
-            queue.put_nowait(RECONNECTED)
-        try:
-            while (position := await queue.get()) is not None:
-                yield position
-        finally:
-            self._listeners.discard(queue)
+        async for position in self._listeners.listen(
+            RECONNECTED if self.connected else None
+        ):
+            yield position
 
     async def ping(self) -> bool:
         """True if the subscription is live and Redis answers a PING now."""
@@ -153,12 +148,6 @@ class RedisBus:
                 return bool(await self._client.ping())
         except (RedisError, OSError):
             return False
-
-    def _ring(self, position: int) -> None:
-        for queue in self._listeners:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(position)
 
     async def _read(self) -> None:
         """Hold the subscription for the life of the bus."""
@@ -215,10 +204,10 @@ class RedisBus:
                 if not self.connected:
                     logger.info("following Redis channel %s", self.channel)
                 self.connected = True
-                self._ring(RECONNECTED)
+                self._listeners.ring(RECONNECTED)
             elif kind == "message":
                 try:
-                    self._ring(int(message["data"]))
+                    self._listeners.ring(int(message["data"]))
                 except ValueError:
                     logger.warning("ignored a malformed doorbell %r", message["data"])
 

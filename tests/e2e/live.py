@@ -109,8 +109,8 @@ async def signed_in(deployment: tuple[Server, str, str]) -> AsyncIterator[Live]:
         yield state
 
 
-def cli(*args: str, env: dict[str, str], cwd: Path) -> str:
-    """Run `kimgraph` like an operator; its standard output."""
+def cli(*args: str, env: dict[str, str], cwd: Path, stderr: bool = False) -> str:
+    """Run `kimgraph` like an operator; its standard output (and error)."""
     result = subprocess.run(
         [sys.executable, "-m", "kimgraph.cli", *args],
         env={**os.environ, **env},
@@ -120,7 +120,7 @@ def cli(*args: str, env: dict[str, str], cwd: Path) -> str:
         timeout=300,
         check=True,
     )
-    return result.stdout
+    return result.stdout + (result.stderr if stderr else "")
 
 
 @contextmanager

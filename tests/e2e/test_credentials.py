@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from kimgraph import db
+from tests.e2e import live
 from tests.e2e.server import Server, running_server
 from tests.services import database
 
@@ -38,16 +36,8 @@ class Deployment:
 
 
 def cli(*args: str, env: dict[str, str], cwd: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "kimgraph.cli", *args],
-        env={**os.environ, **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    return result.stdout + result.stderr
+    """Everything an operator sees of a command, where a secret could leak."""
+    return live.cli(*args, env=env, cwd=cwd, stderr=True)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
