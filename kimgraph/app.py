@@ -21,25 +21,26 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise
 
-from kimgraph import announcements, aspirations, board, db, metrics
-from kimgraph.announcement_queries import prepare_events
+from kimgraph import announcements, aspirations, board, db
+from kimgraph.accounts.auth import InvalidCredentials, authenticate
+from kimgraph.accounts.principals import ANONYMOUS
+from kimgraph.announcements.queries import prepare_events
 from kimgraph.api import build_schema
-from kimgraph.aspiration_queries import prepare_events as prepare_aspiration_events
-from kimgraph.auth import InvalidCredentials, authenticate
+from kimgraph.aspirations.queries import prepare_events as prepare_aspiration_events
 from kimgraph.clock import Clock, SystemClock
-from kimgraph.connections import ConnectionRegistry
 from kimgraph.context import Context
-from kimgraph.credential_checks import CredentialCheck
 from kimgraph.events.bus import EventBus
-from kimgraph.events.fanout import Hub
 from kimgraph.events.memory import MemoryBus
 from kimgraph.events.redis_bus import RedisBus
+from kimgraph.live import metrics
+from kimgraph.live.connections import ConnectionRegistry
+from kimgraph.live.credentials import CredentialCheck
+from kimgraph.live.hub import Hub
+from kimgraph.live.protocol import Pinger, TransportWSHandler
+from kimgraph.live.sharing import Sharing
 from kimgraph.loaders import Loaders
-from kimgraph.principals import ANONYMOUS
 from kimgraph.settings import Settings
-from kimgraph.sharing import Sharing
 from kimgraph.timers import TimerLoop
-from kimgraph.websocket import Pinger, TransportWSHandler
 
 logger = logging.getLogger("kimgraph.app")
 

@@ -14,11 +14,13 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from kimgraph import auth, db, region_import
+from kimgraph import db
+from kimgraph.accounts import auth
+from kimgraph.accounts.principals import Role
 from kimgraph.clock import SystemClock
 from kimgraph.demo import load_demo
 from kimgraph.errors import ApiError, Problem, UserInputError
-from kimgraph.principals import Role
+from kimgraph.regions import importer as region_import
 from kimgraph.settings import Settings, SettingsError
 
 logger = logging.getLogger("kimgraph.cli")

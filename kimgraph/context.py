@@ -9,12 +9,12 @@ from typing import Any, TypeAlias, TypeVar
 import strawberry
 from starlette.requests import HTTPConnection
 
+from kimgraph.accounts.principals import ANONYMOUS, Principal
 from kimgraph.clock import Clock, SystemClock
-from kimgraph.connections import ConnectionRegistry
-from kimgraph.events.fanout import Hub, StreamMode
 from kimgraph.events.memory import MemoryBus
+from kimgraph.live.connections import ConnectionRegistry
+from kimgraph.live.hub import Hub, StreamMode
 from kimgraph.loaders import Loaders
-from kimgraph.principals import ANONYMOUS, Principal
 from kimgraph.settings import Settings
 
 T = TypeVar("T")

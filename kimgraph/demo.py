@@ -8,9 +8,10 @@ from datetime import date
 
 from tortoise.transactions import in_transaction
 
-from kimgraph import auth, kims, models
+from kimgraph import kims, models
+from kimgraph.accounts import auth
+from kimgraph.accounts.principals import Principal, Role
 from kimgraph.clock import Clock
-from kimgraph.principals import Principal, Role
 
 # Four kecamatan of Kabupaten Ketapang, one desa or kelurahan each.
 DEMO_KIMS = (

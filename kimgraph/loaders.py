@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from kimgraph import models
-from kimgraph.announcement_queries import announcements_by_ids, targets_by_ids
-from kimgraph.aspiration_queries import (
+from kimgraph.announcements.queries import announcements_by_ids, targets_by_ids
+from kimgraph.aspirations.queries import (
     aspirations_by_ids,
     history_by_ids,
     responses_by_ids,
 )
-from kimgraph.kim_queries import kims_by_ids, kims_within_codes, members_by_kim_ids
-from kimgraph.region_queries import children_by_codes, regions_by_codes
+from kimgraph.kims.queries import kims_by_ids, kims_within_codes, members_by_kim_ids
+from kimgraph.regions.queries import children_by_codes, regions_by_codes
 
 
 async def _load_regions(codes: list[str]) -> list[models.Region | None]:

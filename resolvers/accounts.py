@@ -6,11 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from kimgraph import auth
-from kimgraph.authorization import Action, enforce
+from kimgraph.accounts import auth
+from kimgraph.accounts.authorization import Action, enforce
 from kimgraph.context import Info
 from kimgraph.errors import Problem, UserInputError
-from kimgraph.regions import validate
+from kimgraph.regions.codes import validate
 from schema.accounts import (
     ApiKey,
     TokenCreateInput,

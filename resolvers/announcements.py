@@ -8,15 +8,15 @@ from typing import Annotated
 import strawberry
 
 from kimgraph import announcements, regions
-from kimgraph.announcement_queries import (
+from kimgraph.announcements.queries import (
     AnnouncementFilter,
     Snapshot,
 )
 from kimgraph.context import Info
 from kimgraph.events import log
-from kimgraph.events.fanout import Delivery
 from kimgraph.events.log import EventRecord
-from kimgraph.region_queries import require_region
+from kimgraph.live.hub import Delivery
+from kimgraph.regions.queries import require_region
 from resolvers.streams import follow
 from schema.announcements import (
     Announcement,

@@ -7,8 +7,11 @@ from typing import Annotated
 
 import strawberry
 
-from kimgraph import aspiration_queries, aspirations, models
-from kimgraph.aspiration_queries import (
+from kimgraph import aspirations, models
+from kimgraph.accounts.principals import Principal
+from kimgraph.aspirations import access_for, public_access, response_visible
+from kimgraph.aspirations import queries as aspiration_queries
+from kimgraph.aspirations.queries import (
     AspirationFilter,
     Following,
     Snapshot,
@@ -16,13 +19,11 @@ from kimgraph.aspiration_queries import (
     aspiration_page,
     scoped_region,
 )
-from kimgraph.aspirations import access_for, public_access, response_visible
 from kimgraph.context import Info
 from kimgraph.events import log
-from kimgraph.events.fanout import Delivery
-from kimgraph.principals import Principal
+from kimgraph.live.hub import Delivery
 from kimgraph.rate_limit import RateLimiter
-from kimgraph.region_queries import require_region
+from kimgraph.regions.queries import require_region
 from resolvers.streams import follow
 from schema.aspirations import (
     Aspiration,

@@ -8,7 +8,7 @@ import strawberry
 
 from kimgraph import kims, regions
 from kimgraph.context import Info
-from kimgraph.kim_queries import kim_page
+from kimgraph.kims.queries import kim_page
 from schema.common import (
     DEFAULT_PAGE_SIZE,
     After,

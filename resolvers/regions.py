@@ -8,7 +8,7 @@ import strawberry
 
 from kimgraph import regions
 from kimgraph.context import Info
-from kimgraph.region_queries import RegionFilter, region_page
+from kimgraph.regions.queries import RegionFilter, region_page
 from schema.common import (
     DEFAULT_PAGE_SIZE,
     After,

@@ -9,7 +9,7 @@ from starlette.websockets import WebSocket
 
 from kimgraph.context import Info
 from kimgraph.events import log
-from kimgraph.events.fanout import Delivery, EventFilter, SlowConsumer
+from kimgraph.live.hub import Delivery, EventFilter, SlowConsumer
 
 logger = logging.getLogger("kimgraph.subscriptions")
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from kimgraph import models
+from kimgraph.accounts.principals import Principal
 from kimgraph.context import Info
-from kimgraph.principals import Principal
 from schema.common import Node, UserError, encode_global_id
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from kimgraph import announcements, models
-from kimgraph.announcement_queries import (
+from kimgraph.announcements.queries import (
     AnnouncementFilter,
     PageKey,
     announcement_page,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from kimgraph import models, regions
-from kimgraph.announcement_queries import AnnouncementFilter
+from kimgraph.announcements.queries import AnnouncementFilter
 from kimgraph.context import Info
 from schema.common import (
     DEFAULT_PAGE_SIZE,

@@ -15,9 +15,9 @@ import pytest_asyncio
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from kimgraph import db as kimgraph_db
-from kimgraph import region_import
 from kimgraph.app import create_app
 from kimgraph.clock import FixedClock
+from kimgraph.regions import importer as region_import
 from kimgraph.settings import Settings
 from tests.people import Cast, make_cast
 from tests.services import database

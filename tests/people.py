@@ -9,9 +9,10 @@ from datetime import date
 
 from tortoise.models import Model
 
-from kimgraph import announcements, aspirations, auth, kims, models
+from kimgraph import announcements, aspirations, kims, models
+from kimgraph.accounts import auth
+from kimgraph.accounts.principals import Principal, Role
 from kimgraph.clock import Clock
-from kimgraph.principals import Principal, Role
 
 PASSWORD = "correct horse battery"
 ROOT = Principal(role=Role.ADMIN, region_code="61", display_name="test setup")

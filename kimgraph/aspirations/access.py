@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from kimgraph import models
-from kimgraph.authorization import in_scope
+from kimgraph.accounts.authorization import in_scope
+from kimgraph.accounts.principals import Principal, Role
 from kimgraph.models import AspirationVisibility
-from kimgraph.principals import Principal, Role
 
 WITHHELD_CONFIDENTIAL = "(rahasia)"
 """Title and description of a CONFIDENTIAL aspiration in a public or partner view."""

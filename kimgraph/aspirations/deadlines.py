@@ -6,13 +6,8 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from kimgraph import models, workdays
-from kimgraph.aspiration_workflow import (
-    TIMER,
-    AspirationStatus,
-    TransitionRequest,
-    check_transition,
-)
+from kimgraph import models
+from kimgraph.aspirations import workdays
 from kimgraph.aspirations.records import (
     TIMER_ARCHIVE,
     TIMER_RESOLVE,
@@ -20,7 +15,9 @@ from kimgraph.aspirations.records import (
     StepText,
     apply_step,
 )
+from kimgraph.aspirations.workflow import TIMER, TransitionRequest, check_transition
 from kimgraph.errors import ApiError, UserInputError
+from kimgraph.models.aspirations import AspirationStatus
 from kimgraph.timers import Handler
 
 TIMER_ACTOR = Author("KIMgraph (tenggat waktu)")

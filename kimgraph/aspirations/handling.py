@@ -7,14 +7,8 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from kimgraph import models
-from kimgraph.aspiration_workflow import (
-    AspirationStatus,
-    Capacity,
-    GuardFailed,
-    TransitionRequest,
-    actor_for,
-    check_transition,
-)
+from kimgraph.accounts.authorization import Action, enforce
+from kimgraph.accounts.principals import Principal
 from kimgraph.aspirations.access import access_for
 from kimgraph.aspirations.records import (
     Author,
@@ -25,10 +19,16 @@ from kimgraph.aspirations.records import (
     conflict,
     log_event,
 )
-from kimgraph.authorization import Action, enforce
+from kimgraph.aspirations.workflow import (
+    Capacity,
+    GuardFailed,
+    TransitionRequest,
+    actor_for,
+    check_transition,
+)
 from kimgraph.clock import Clock
 from kimgraph.errors import ForbiddenError, Problem, UserInputError, invalid
-from kimgraph.principals import Principal
+from kimgraph.models.aspirations import AspirationStatus
 
 MAX_NOTE = 2_000
 MAX_UNIT = 200

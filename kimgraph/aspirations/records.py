@@ -9,13 +9,10 @@ from datetime import datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kimgraph import models, timers
-from kimgraph.aspiration_workflow import (
-    AspirationStatus,
-    Deadline,
-    TransitionPlan,
-)
+from kimgraph.aspirations.workflow import Deadline, TransitionPlan
 from kimgraph.errors import Problem, UserInputError
 from kimgraph.events import log
+from kimgraph.models.aspirations import AspirationStatus
 
 STREAM = "aspiration"
 TIMER_ARCHIVE = "aspiration.archive"

@@ -8,16 +8,19 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from kimgraph import models, workdays
-from kimgraph.aspiration_workflow import AspirationStatus, Deadline
+from kimgraph import models
+from kimgraph.accounts.authorization import in_scope
+from kimgraph.accounts.principals import Principal, Role
+from kimgraph.aspirations import workdays
 from kimgraph.aspirations.records import EventKind, Outcome, log_event
-from kimgraph.authorization import in_scope
+from kimgraph.aspirations.workflow import Deadline
 from kimgraph.clock import Clock
 from kimgraph.errors import Problem, UserInputError
 from kimgraph.models import AspirationCategory, AspirationVisibility
-from kimgraph.principals import Principal, Role
+from kimgraph.models.aspirations import AspirationStatus
+from kimgraph.models.regions import RegionLevel
 from kimgraph.rate_limit import RateLimiter
-from kimgraph.regions import RegionLevel, is_within, validate
+from kimgraph.regions.codes import is_within, validate
 
 # No 0/O, 1/I/L: a ticket is read out over the phone and copied by hand.
 TICKET_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

@@ -14,8 +14,9 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from kimgraph import models
-from kimgraph.region_queries import children_by_codes, regions_by_codes
-from kimgraph.regions import InvalidRegionCode, RegionLevel, ancestors_of, level_of
+from kimgraph.models.regions import RegionLevel
+from kimgraph.regions.codes import InvalidRegionCode, ancestors_of, level_of
+from kimgraph.regions.queries import children_by_codes, regions_by_codes
 
 ASSET_PREFIX = "/board-assets/"
 _MEDIA_TYPES = {

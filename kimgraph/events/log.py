@@ -14,7 +14,7 @@ from tortoise.functions import Max
 
 from kimgraph import models
 from kimgraph.errors import ApiError, InvalidCursorError
-from kimgraph.regions import is_within
+from kimgraph.regions.codes import is_within
 
 # Held per transaction on PostgreSQL so that event ids are assigned in commit
 # order: a serial id taken by a transaction that commits later would let a

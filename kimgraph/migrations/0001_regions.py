@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from kimgraph.regions import RegionLevel
+from kimgraph.models.regions import RegionLevel
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index

@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from kimgraph.models.kims import KimRole
-from kimgraph.principals import Role
+from kimgraph.accounts.principals import Role
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 

@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from kimgraph.aspiration_workflow import AspirationStatus
+from kimgraph.models.aspirations import AspirationStatus
 from kimgraph.models.aspirations import AspirationCategory, AspirationVisibility
 from tortoise.fields.base import OnDelete
 from tortoise import fields

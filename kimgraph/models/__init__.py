@@ -11,12 +11,13 @@ from kimgraph.models.aspirations import (
     Aspiration,
     AspirationCategory,
     AspirationResponse,
+    AspirationStatus,
     AspirationTransition,
     AspirationVisibility,
 )
 from kimgraph.models.events import Event, EventLogState, Timer
 from kimgraph.models.kims import Kim, KimMember, KimRole
-from kimgraph.models.regions import Region
+from kimgraph.models.regions import Region, RegionLevel
 
 __all__ = [
     "AccessToken",
@@ -29,6 +30,7 @@ __all__ = [
     "Aspiration",
     "AspirationCategory",
     "AspirationResponse",
+    "AspirationStatus",
     "AspirationTransition",
     "AspirationVisibility",
     "Event",
@@ -37,5 +39,6 @@ __all__ = [
     "KimMember",
     "KimRole",
     "Region",
+    "RegionLevel",
     "Timer",
 ]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
-from kimgraph.principals import Role
+from kimgraph.accounts.principals import Role
 
 if TYPE_CHECKING:
     from kimgraph.models.kims import Kim

@@ -10,12 +10,27 @@ from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
-from kimgraph.aspiration_workflow import AspirationStatus
-
 if TYPE_CHECKING:
     from kimgraph.models.accounts import Account
     from kimgraph.models.kims import Kim
     from kimgraph.models.regions import Region
+
+
+class AspirationStatus(enum.StrEnum):
+    """Where an aspiration stands in its workflow."""
+
+    SUBMITTED = "SUBMITTED"
+    NEEDS_INFO = "NEEDS_INFO"
+    VERIFIED = "VERIFIED"
+    DISPOSED = "DISPOSED"
+    IN_PROGRESS = "IN_PROGRESS"
+    RESPONDED = "RESPONDED"
+    RESOLVED = "RESOLVED"
+    REJECTED = "REJECTED"
+    NOT_AUTHORIZED = "NOT_AUTHORIZED"
+    DUPLICATE = "DUPLICATE"
+    ARCHIVED = "ARCHIVED"
+    WITHDRAWN = "WITHDRAWN"
 
 
 class AspirationCategory(enum.StrEnum):

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import enum
+
 from tortoise import fields
 from tortoise.models import Model
 
-from kimgraph.regions import RegionLevel
+
+class RegionLevel(enum.StrEnum):
+    """Administrative level, as spelled in the Kemendagri CSV files."""
+
+    PROVINSI = "provinsi"
+    KABUPATEN = "kabupaten"
+    KOTA = "kota"
+    KECAMATAN = "kecamatan"
+    KELURAHAN = "kelurahan"
+    DESA = "desa"
 
 
 class Region(Model):

@@ -6,7 +6,7 @@ import enum
 
 import strawberry
 
-from kimgraph import aspiration_workflow, models
+from kimgraph import models
 
 
 @strawberry.enum(
@@ -56,9 +56,9 @@ class AspirationStatus(enum.Enum):
     )
 
     @property
-    def domain(self) -> aspiration_workflow.AspirationStatus:
+    def domain(self) -> models.AspirationStatus:
         """The same status as kimgraph spells it."""
-        return aspiration_workflow.AspirationStatus[self.name]
+        return models.AspirationStatus[self.name]
 
 
 @strawberry.enum(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
-from kimgraph import aspiration_workflow, models
+from kimgraph import models
 from kimgraph.aspirations import Access, access_for, response_visible, withheld_text
 from kimgraph.context import Info
 from schema.aspirations.enums import (
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from schema.regions import Region
 
 
-def _status(value: aspiration_workflow.AspirationStatus) -> AspirationStatus:
+def _status(value: models.AspirationStatus) -> AspirationStatus:
     return AspirationStatus[value.name]
 
 

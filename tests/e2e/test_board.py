@@ -16,7 +16,7 @@ import pytest_asyncio
 from playwright.async_api import BrowserContext, Request, expect
 
 from kimgraph.board import Place, render_board
-from kimgraph.regions import RegionLevel
+from kimgraph.models.regions import RegionLevel
 from tests.e2e.browser import (
     Board,
     SocketTap,

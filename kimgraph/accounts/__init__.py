@@ -1,0 +1,1 @@
+"""Accounts: principals and roles, who may do what, passwords, tokens, API keys."""

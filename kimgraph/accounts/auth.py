@@ -1,0 +1,318 @@
+"""Accounts, passwords, bearer tokens and partner API keys; secrets kept only hashed."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import re
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from kimgraph import models
+from kimgraph.accounts.principals import ACCOUNT_ROLES, ANONYMOUS, Principal, Role
+from kimgraph.clock import Clock
+from kimgraph.errors import Problem, UnauthenticatedError, UserInputError
+from kimgraph.rate_limit import RateLimiter
+from kimgraph.regions.codes import is_within, validate
+
+TOKEN_PREFIX = "kgt_"
+API_KEY_PREFIX = "kgk_"
+TOKEN_TTL = timedelta(hours=12)
+MIN_PASSWORD_LENGTH = 10
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,63}")
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both cases take as long.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class InvalidCredentials(UnauthenticatedError):
+    """A bearer token or API key that is malformed, unknown, expired or revoked."""
+
+
+def digest(secret: str) -> str:
+    """The stored form of a token or API key: they are random, so SHA-256 suffices."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def hash_password(password: str) -> str:
+    """An argon2id hash; computed off the event loop."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    """True if password matches; computed off the event loop."""
+
+    def check() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(check)
+
+
+async def create_account(
+    clock: Clock,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    region_code: str | None,
+    kim_id: int | None = None,
+    display_name: str | None = None,
+) -> models.Account:
+    """A new account; UserInputError lists every bad argument."""
+    problems: list[Problem] = []
+    if not _USERNAME.fullmatch(username):
+        problems.append(
+            Problem(
+                "INVALID",
+                "username must be 3-64 characters of a-z, 0-9, '_', '.' or '-', "
+                "starting with a letter or digit",
+                ["username"],
+            )
+        )
+    elif await models.Account.exists(username=username):
+        problems.append(
+            Problem("INVALID", f"username {username!r} is taken", ["username"])
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(
+            Problem(
+                "INVALID",
+                f"password must have at least {MIN_PASSWORD_LENGTH} characters",
+                ["password"],
+            )
+        )
+    if role not in ACCOUNT_ROLES:
+        problems.append(
+            Problem("INVALID", f"accounts cannot have role {role}", ["role"])
+        )
+    kim = None
+    if role is Role.KIM:
+        if kim_id is None:
+            problems.append(Problem("INVALID", "a KIM account needs its KIM", ["kim"]))
+        else:
+            kim = await models.Kim.get_or_none(id=kim_id)
+            if kim is None:
+                problems.append(
+                    Problem("NOT_FOUND", f"no KIM has id {kim_id}", ["kim"])
+                )
+    elif kim_id is not None:
+        problems.append(
+            Problem("INVALID", "only a KIM account is linked to a KIM", ["kim"])
+        )
+    if kim is not None:
+        if region_code is not None and region_code != kim.region_id:
+            problems.append(
+                Problem(
+                    "INVALID",
+                    f"a KIM account's region is its KIM's region {kim.region_id}",
+                    ["region"],
+                )
+            )
+        region_code = kim.region_id
+    if region_code is None:
+        problems.append(Problem("INVALID", "a region is required", ["region"]))
+    elif not await models.Region.exists(code=validate(region_code)):
+        problems.append(
+            Problem(
+                "NOT_FOUND", f"there is no region with code {region_code}", ["region"]
+            )
+        )
+    if problems:
+        raise UserInputError(*problems)
+    assert region_code is not None
+    return await models.Account.create(
+        username=username,
+        display_name=display_name or username,
+        password_hash=await hash_password(password),
+        role=role,
+        region_id=region_code,
+        kim_id=kim.id if kim is not None else None,
+        created_at=clock.now(),
+    )
+
+
+class SignInThrottle:
+    """Failed sign-ins are limited per client address and per username.
+
+    A client gets FAILURES_PER_CLIENT wrong passwords, then one more every
+    90 s; a username FAILURES_PER_USERNAME from all clients together, then one
+    more every 72 s, so a guesser spread over many addresses is slowed too
+    while one noisy address cannot lock a person out for long. Successful
+    sign-ins cost nothing. In-process, like the aspiration limit.
+    """
+
+    FAILURES_PER_CLIENT = 10
+    FAILURES_PER_USERNAME = 50
+
+    def __init__(self, clock: Clock) -> None:
+        self.by_client = RateLimiter(
+            clock, capacity=self.FAILURES_PER_CLIENT, per_second=1 / 90
+        )
+        self.by_username = RateLimiter(
+            clock, capacity=self.FAILURES_PER_USERNAME, per_second=1 / 72
+        )
+
+    def wait(self, client: str, username: str) -> float:
+        """Seconds before this client may try this username again (0: now)."""
+        return max(
+            self.by_client.retry_after(client),
+            self.by_username.retry_after(username.casefold()),
+        )
+
+    def failed(self, client: str, username: str) -> None:
+        self.by_client.take(client)
+        self.by_username.take(username.casefold())
+
+
+async def issue_token(
+    clock: Clock,
+    username: str,
+    password: str,
+    ttl: timedelta = TOKEN_TTL,
+    *,
+    throttle: SignInThrottle | None = None,
+    client: str = "unknown",
+) -> tuple[str, models.AccessToken]:
+    """A new bearer token for these credentials; the clear token is returned once.
+
+    With a throttle, a client or username that failed too often is refused
+    (RATE_LIMITED) before the password is even checked.
+    """
+    if throttle is not None and (wait := throttle.wait(client, username)) > 0:
+        raise UserInputError(
+            Problem(
+                "RATE_LIMITED",
+                "too many failed sign-ins; try again in "
+                f"{max(1, math.ceil(wait / 60))} minute(s)",
+                None,
+            )
+        )
+    account = await models.Account.get_or_none(username=username, is_active=True)
+    matches = await verify_password(
+        account.password_hash if account is not None else _DUMMY_HASH, password
+    )
+    if account is None or not matches:
+        if throttle is not None:
+            throttle.failed(client, username)
+        raise UserInputError(
+            Problem("INVALID_CREDENTIALS", "wrong username or password", None)
+        )
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = clock.now()
+    row = await models.AccessToken.create(
+        account=account, token_hash=digest(token), created_at=now, expires_at=now + ttl
+    )
+    return token, row
+
+
+async def revoke_token(clock: Clock, token_id: int) -> bool:
+    """Revoke a token; False if it was already revoked."""
+    updated = await models.AccessToken.filter(id=token_id, revoked_at=None).update(
+        revoked_at=clock.now()
+    )
+    return bool(updated)
+
+
+async def create_api_key(
+    clock: Clock, name: str, region_code: str
+) -> tuple[str, models.ApiKey]:
+    """A new partner API key; the clear key is returned once and never stored."""
+    name = name.strip()
+    problems = []
+    if not 1 <= len(name) <= 100:
+        problems.append(Problem("INVALID", "name must have 1-100 characters", ["name"]))
+    if not await models.Region.exists(code=validate(region_code)):
+        problems.append(
+            Problem(
+                "NOT_FOUND", f"there is no region with code {region_code}", ["region"]
+            )
+        )
+    if problems:
+        raise UserInputError(*problems)
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    row = await models.ApiKey.create(
+        name=name,
+        region_id=region_code,
+        key_hash=digest(key),
+        prefix=key[:10],
+        created_at=clock.now(),
+    )
+    return key, row
+
+
+async def list_api_keys(within: str | None = None) -> list[models.ApiKey]:
+    """Every API key, revoked ones included, optionally only those in a subtree."""
+    rows = await models.ApiKey.all().order_by("id")
+    return [row for row in rows if within is None or is_within(row.region_id, within)]
+
+
+async def revoke_api_key(clock: Clock, key_id: int) -> models.ApiKey:
+    """Revoke a key (again is harmless); UserInputError if there is no such key."""
+    row = await models.ApiKey.get_or_none(id=key_id)
+    if row is None:
+        raise UserInputError(
+            Problem("NOT_FOUND", f"no API key has id {key_id}", ["id"])
+        )
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+        await row.save(update_fields=["revoked_at"])
+    return row
+
+
+_BEARER = re.compile(r"bearer\s+(\S+)", re.IGNORECASE)
+
+
+async def authenticate(clock: Clock, authorization: str | None) -> Principal:
+    """The principal an Authorization value stands for; anonymous if there is none."""
+    if authorization is None or not authorization.strip():
+        return ANONYMOUS
+    match = _BEARER.fullmatch(authorization.strip())
+    if match is None:
+        raise InvalidCredentials(
+            "credentials must be given as 'Bearer <token or API key>'"
+        )
+    secret = match.group(1)
+    if secret.startswith(TOKEN_PREFIX):
+        return await _token_principal(clock, secret)
+    if secret.startswith(API_KEY_PREFIX):
+        return await _api_key_principal(secret)
+    raise InvalidCredentials("the bearer credential is not a KIMgraph token or API key")
+
+
+async def _token_principal(clock: Clock, token: str) -> Principal:
+    row = await models.AccessToken.get_or_none(token_hash=digest(token)).select_related(
+        "account"
+    )
+    if row is None or row.revoked_at is not None or not row.account.is_active:
+        raise InvalidCredentials("the token is unknown or revoked; sign in again")
+    if row.expires_at <= clock.now():
+        raise InvalidCredentials("the token has expired; sign in again")
+    account = row.account
+    return Principal(
+        role=account.role,
+        region_code=account.region_id,
+        display_name=account.display_name,
+        account_id=account.id,
+        username=account.username,
+        kim_id=account.kim_id,
+        token_id=row.id,
+    )
+
+
+async def _api_key_principal(key: str) -> Principal:
+    row = await models.ApiKey.get_or_none(key_hash=digest(key))
+    if row is None or row.revoked_at is not None:
+        raise InvalidCredentials("the API key is unknown or revoked")
+    return Principal(
+        role=Role.PARTNER,
+        region_code=row.region_id,
+        display_name=row.name,
+        api_key_id=row.id,
+    )

@@ -1,0 +1,363 @@
+"""Announcements: publish, update, withdraw, relay."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from kimgraph import models, timers
+from kimgraph.accounts.authorization import Action, enforce, in_scope
+from kimgraph.accounts.principals import Principal, Role
+from kimgraph.announcements.records import EventKind, Status, record_event, status_of
+from kimgraph.announcements.timers import TIMER_EXPIRE, TIMER_PUBLISH
+from kimgraph.clock import Clock
+from kimgraph.errors import Problem, UserInputError, invalid, not_found
+from kimgraph.models import AnnouncementCategory, AnnouncementPriority
+from kimgraph.regions.codes import validate
+
+MAX_TITLE = 200
+MAX_BODY = 10_000
+MAX_TARGETS = 50
+MAX_REASON = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """The input of announcementPublish."""
+
+    title: str
+    body: str
+    category: AnnouncementCategory
+    targets: Sequence[str]
+    priority: AnnouncementPriority = AnnouncementPriority.NORMAL
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    kim_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """The input of announcementUpdate; None leaves a field as it is."""
+
+    expected_revision: int
+    title: str | None = None
+    body: str | None = None
+    category: AnnouncementCategory | None = None
+    priority: AnnouncementPriority | None = None
+    valid_until: datetime | None = None
+    clear_valid_until: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The announcement after a change, and the newest event id it logged."""
+
+    announcement: models.Announcement
+    event_id: int | None = None
+    targets: list[str] = field(default_factory=list)
+
+
+def _check_text(
+    title: str | None, body: str | None, problems: list[Problem]
+) -> tuple[str | None, str | None]:
+    if title is not None:
+        title = " ".join(title.split())
+        if not 1 <= len(title) <= MAX_TITLE:
+            problems.append(
+                Problem(
+                    "INVALID", f"must have 1-{MAX_TITLE} characters", ["input", "title"]
+                )
+            )
+    if body is not None:
+        body = body.strip()
+        if not 1 <= len(body) <= MAX_BODY:
+            problems.append(
+                Problem(
+                    "INVALID", f"must have 1-{MAX_BODY} characters", ["input", "body"]
+                )
+            )
+    return title, body
+
+
+async def _check_targets(
+    principal: Principal, codes: Sequence[str], field: Sequence[str]
+) -> list[str]:
+    """Existing, in-scope, de-duplicated target codes; UserInputError otherwise."""
+    unique = list(dict.fromkeys(validate(code) for code in codes))
+    if not unique or len(unique) > MAX_TARGETS:
+        raise invalid(f"give 1-{MAX_TARGETS} target regions", *field)
+    existing = {
+        str(code)
+        for code in await models.Region.filter(code__in=unique).values_list(
+            "code", flat=True
+        )
+    }
+    problems = [
+        Problem("NOT_FOUND", f"there is no region with code {code}", [*field, str(i)])
+        for i, code in enumerate(unique)
+        if code not in existing
+    ]
+    problems += [
+        Problem(
+            "OUT_OF_SCOPE",
+            f"region {code} lies outside your region {principal.region_code}",
+            [*field, str(i)],
+        )
+        for i, code in enumerate(unique)
+        if code in existing and not in_scope(principal, code)
+    ]
+    if problems:
+        raise UserInputError(*problems)
+    return unique
+
+
+async def publish(clock: Clock, principal: Principal, draft: Draft) -> Outcome:
+    """Publish now, or schedule for valid_from; expiry is scheduled too."""
+    enforce(principal, Action.ANNOUNCEMENT_PUBLISH)
+    now = clock.now()
+    problems: list[Problem] = []
+    title, body = _check_text(draft.title, draft.body, problems)
+    valid_from = draft.valid_from or now
+    if draft.valid_until is not None and draft.valid_until <= max(valid_from, now):
+        problems.append(
+            Problem(
+                "INVALID",
+                "must be later than validFrom and than now",
+                ["input", "validUntil"],
+            )
+        )
+    kim = await _publishing_kim(principal, draft.kim_id, problems)
+    if problems:
+        raise UserInputError(*problems)
+    targets = await _check_targets(principal, draft.targets, ("input", "targets"))
+    assert title is not None, "a draft always has a title"
+    assert body is not None, "a draft always has a body"
+    async with in_transaction() as conn:
+        row = await models.Announcement.create(
+            title=title,
+            body=body,
+            category=draft.category,
+            priority=draft.priority,
+            kim_id=kim.id if kim else None,
+            publisher_id=principal.account_id,
+            published_by=kim.name if kim else principal.display_name,
+            valid_from=valid_from,
+            valid_until=draft.valid_until,
+            created_at=now,
+            updated_at=now,
+            using_db=conn,
+        )
+        for code in targets:
+            await models.AnnouncementTarget.create(
+                announcement=row, region_id=code, added_at=now, using_db=conn
+            )
+        event_id = None
+        if valid_from <= now:
+            event_id = await record_event(conn, row, EventKind.PUBLISHED, now)
+        else:
+            await timers.schedule(conn, TIMER_PUBLISH, row.id, valid_from)
+        if draft.valid_until is not None:
+            await timers.schedule(conn, TIMER_EXPIRE, row.id, draft.valid_until)
+    return Outcome(row, event_id, targets)
+
+
+async def _publishing_kim(
+    principal: Principal, kim_id: int | None, problems: list[Problem]
+) -> models.Kim | None:
+    if principal.role is Role.KIM:
+        if kim_id is not None and kim_id != principal.kim_id:
+            problems.append(
+                Problem("OUT_OF_SCOPE", "a KIM publishes as itself", ["input", "kimId"])
+            )
+        return await models.Kim.get_or_none(id=principal.kim_id)
+    if kim_id is None:
+        return None
+    kim = await models.Kim.get_or_none(id=kim_id)
+    if kim is None:
+        problems.append(
+            Problem("NOT_FOUND", "there is no such KIM", ["input", "kimId"])
+        )
+    elif not in_scope(principal, kim.region_id):
+        problems.append(
+            Problem(
+                "OUT_OF_SCOPE", "that KIM lies outside your region", ["input", "kimId"]
+            )
+        )
+    return kim
+
+
+async def _managed(
+    principal: Principal, announcement_id: int | None
+) -> tuple[models.Announcement, list[str]]:
+    """The announcement, if principal published it or governs all its targets."""
+    enforce(principal, Action.ANNOUNCEMENT_PUBLISH)
+    row = (
+        await models.Announcement.get_or_none(id=announcement_id)
+        if announcement_id is not None
+        else None
+    )
+    if row is None:
+        raise not_found("there is no such announcement", "id")
+    original = [
+        str(code)
+        for code in await models.AnnouncementTarget.filter(
+            announcement_id=row.id, relayed_by=None
+        ).values_list("region_id", flat=True)
+    ]
+    if principal.role is Role.KIM:
+        allowed = row.kim_id is not None and row.kim_id == principal.kim_id
+    else:
+        allowed = all(in_scope(principal, code) for code in original)
+    if not allowed:
+        raise UserInputError(
+            Problem(
+                "OUT_OF_SCOPE",
+                "only its publisher or an office over all its targets may change it",
+                ["id"],
+            )
+        )
+    return row, original
+
+
+async def update(
+    clock: Clock, principal: Principal, announcement_id: int | None, changes: Changes
+) -> Outcome:
+    """Change text, category, priority or validUntil; stale revisions conflict."""
+    row, _ = await _managed(principal, announcement_id)
+    now = clock.now()
+    problems: list[Problem] = []
+    title, body = _check_text(changes.title, changes.body, problems)
+    if changes.valid_until is not None and changes.valid_until <= max(
+        row.valid_from, now
+    ):
+        problems.append(
+            Problem(
+                "INVALID",
+                "must be later than validFrom and than now",
+                ["input", "validUntil"],
+            )
+        )
+    if row.withdrawn_at is not None:
+        problems.append(Problem("INVALID", "a withdrawn announcement is final", ["id"]))
+    if problems:
+        raise UserInputError(*problems)
+    values: dict[str, object] = {"updated_at": now, "revision": row.revision + 1}
+    for name, value in (
+        ("title", title),
+        ("body", body),
+        ("category", changes.category),
+        ("priority", changes.priority),
+        ("valid_until", changes.valid_until),
+    ):
+        if value is not None:
+            values[name] = value
+    if changes.clear_valid_until:
+        values["valid_until"] = None
+    async with in_transaction() as conn:
+        changed = (
+            await models.Announcement.filter(
+                id=row.id, revision=changes.expected_revision
+            )
+            .using_db(conn)
+            .update(**values)
+        )
+        if not changed:
+            raise UserInputError(
+                Problem(
+                    "CONFLICT",
+                    f"the announcement is at revision {row.revision}, not "
+                    f"{changes.expected_revision}: reload it and try again",
+                    ["input", "expectedRevision"],
+                )
+            )
+        await row.refresh_from_db(using_db=conn)
+        if changes.clear_valid_until:
+            await timers.cancel(conn, TIMER_EXPIRE, row.id)
+        elif changes.valid_until is not None:
+            await timers.schedule(conn, TIMER_EXPIRE, row.id, changes.valid_until)
+        event_id = await record_event(conn, row, EventKind.UPDATED, now)
+    return Outcome(row, event_id)
+
+
+async def withdraw(
+    clock: Clock, principal: Principal, announcement_id: int | None, reason: str
+) -> Outcome:
+    """Take an announcement down for good."""
+    row, _ = await _managed(principal, announcement_id)
+    reason = " ".join(reason.split())
+    if not 1 <= len(reason) <= MAX_REASON:
+        raise invalid(f"must have 1-{MAX_REASON} characters", "reason")
+    if row.withdrawn_at is not None:
+        raise invalid("the announcement is already withdrawn", "id")
+    now = clock.now()
+    async with in_transaction() as conn:
+        changed = (
+            await models.Announcement.filter(id=row.id, withdrawn_at=None)
+            .using_db(conn)
+            .update(
+                withdrawn_at=now,
+                withdraw_reason=reason,
+                updated_at=now,
+                revision=row.revision + 1,
+            )
+        )
+        if not changed:
+            raise invalid("the announcement is already withdrawn", "id")
+        await row.refresh_from_db(using_db=conn)
+        await timers.cancel(conn, TIMER_PUBLISH, row.id)
+        await timers.cancel(conn, TIMER_EXPIRE, row.id)
+        event_id = await record_event(conn, row, EventKind.WITHDRAWN, now)
+    return Outcome(row, event_id)
+
+
+async def relay(
+    clock: Clock, principal: Principal, announcement_id: int | None, codes: list[str]
+) -> Outcome:
+    """Pass an announcement on to regions in the caller's own scope."""
+    enforce(principal, Action.ANNOUNCEMENT_PUBLISH)
+    row = (
+        await models.Announcement.get_or_none(id=announcement_id)
+        if announcement_id is not None
+        else None
+    )
+    if row is None:
+        raise not_found("there is no such announcement", "id")
+    targets = await _check_targets(principal, codes, ("targets",))
+    now = clock.now()
+    if status_of(row, now) in (Status.WITHDRAWN, Status.EXPIRED):
+        raise invalid(
+            f"a {status_of(row, now).lower()} announcement is not relayed", "id"
+        )
+    present = {
+        str(code)
+        for code in await models.AnnouncementTarget.filter(
+            announcement_id=row.id
+        ).values_list("region_id", flat=True)
+    }
+    new = [code for code in targets if code not in present]
+    if not new:
+        raise invalid("the announcement already reaches these regions", "targets")
+    async with in_transaction() as conn:
+        for code in new:
+            await models.AnnouncementTarget.create(
+                announcement=row,
+                region_id=code,
+                relayed_by=principal.display_name,
+                added_at=now,
+                using_db=conn,
+            )
+        await (
+            models.Announcement.filter(id=row.id)
+            .using_db(conn)
+            .update(revision=row.revision + 1, updated_at=now)
+        )
+        await row.refresh_from_db(using_db=conn)
+        event_id = (
+            await record_event(conn, row, EventKind.UPDATED, now)
+            if row.valid_from <= now
+            else None
+        )
+    return Outcome(row, event_id, new)

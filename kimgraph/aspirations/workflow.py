@@ -1,0 +1,307 @@
+"""The aspiration state machine of DESIGN.md: who may move what where (pure)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+
+from kimgraph.accounts.authorization import in_scope
+from kimgraph.accounts.principals import Principal, Role
+from kimgraph.aspirations import workdays
+from kimgraph.errors import ForbiddenError, Problem, UserInputError
+from kimgraph.models.aspirations import AspirationStatus
+
+_S = AspirationStatus
+
+_EARLY = (_S.SUBMITTED, _S.NEEDS_INFO, _S.VERIFIED, _S.DISPOSED, _S.IN_PROGRESS)
+WITHDRAWABLE_STATES = frozenset(_EARLY)
+"""The open states before RESPONDED, from which the reporter may withdraw."""
+OPEN_STATES = WITHDRAWABLE_STATES | {_S.RESPONDED}
+"""States in which someone still owes the aspiration an action."""
+FINAL_STATES = frozenset(_S) - OPEN_STATES
+"""Closed states; a verifier can still reopen RESOLVED and REJECTED."""
+
+
+class Capacity(enum.StrEnum):
+    """A part the caller plays for one particular aspiration."""
+
+    VERIFIER = "a verifier"
+    UNIT = "the assigned unit"
+    REPORTER_KIM = "the reporter's KIM"
+    TIMER = "the timer"
+
+
+class Guard(enum.Enum):
+    """A condition on the request, as (input field, message template)."""
+
+    REASON = ("note", "a reason is required to move from {s} to {t}")
+    ADDED_INFORMATION = ("note", "note must carry the information that was asked for")
+    RESPONSIBLE_PARTY = ("publicNote", "publicNote must say who is responsible instead")
+    RESPONSE = ("publicNote", "publicNote must carry the response to the reporter")
+    ASSIGNED_UNIT = ("assignedUnit", "assignedUnit must name the unit to dispose to")
+    DUPLICATE_OF = ("duplicateOfId", "duplicateOfId must name the earlier aspiration")
+
+    def problem(self, source: AspirationStatus, target: AspirationStatus) -> Problem:
+        """The userError this guard reports when it fails."""
+        field, template = self.value
+        message = template.format(s=source, t=target)
+        return Problem("INVALID", message, ["input", field])
+
+
+class Deadline(enum.StrEnum):
+    """A working-day deadline that starts when an aspiration enters a state."""
+
+    VERIFY = "VERIFY"
+    ARCHIVE = "ARCHIVE"
+    RESPOND = "RESPOND"
+    AUTO_RESOLVE = "AUTO_RESOLVE"
+
+    @property
+    def working_days(self) -> int:
+        """How many working days it runs."""
+        return _DEADLINE_DAYS[self]
+
+    @property
+    def fires(self) -> AspirationStatus | None:
+        """The status the timer moves the aspiration to; None: it only turns late."""
+        return _DEADLINE_FIRES.get(self)
+
+    def due_at(self, start: datetime) -> datetime:
+        """When it passes if it starts at start."""
+        return workdays.add_working_days(start, self.working_days)
+
+
+_DEADLINE_DAYS = {
+    Deadline.VERIFY: workdays.VERIFY_DAYS,
+    Deadline.ARCHIVE: workdays.NEEDS_INFO_DAYS,
+    Deadline.RESPOND: workdays.RESPOND_DAYS,
+    Deadline.AUTO_RESOLVE: workdays.AUTO_RESOLVE_DAYS,
+}
+_DEADLINE_FIRES = {Deadline.ARCHIVE: _S.ARCHIVED, Deadline.AUTO_RESOLVE: _S.RESOLVED}
+_DEADLINE_ON_ENTRY = {
+    _S.SUBMITTED: Deadline.VERIFY,
+    _S.NEEDS_INFO: Deadline.ARCHIVE,
+    _S.DISPOSED: Deadline.RESPOND,
+    _S.RESPONDED: Deadline.AUTO_RESOLVE,
+}
+
+
+def entry_deadline(status: AspirationStatus) -> Deadline | None:
+    """The deadline that starts when an aspiration enters status, on submission too."""
+    return _DEADLINE_ON_ENTRY.get(status)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One row of the table: who may make it, what it needs, who must wait."""
+
+    source: AspirationStatus
+    target: AspirationStatus
+    capacities: frozenset[Capacity]
+    guards: tuple[Guard, ...] = ()
+    # Capacities that may act only once the current deadline has passed.
+    waits: frozenset[Capacity] = frozenset()
+
+
+_V, _U, _K, _T = Capacity.VERIFIER, Capacity.UNIT, Capacity.REPORTER_KIM, Capacity.TIMER
+
+
+def _rows(
+    sources: Iterable[AspirationStatus],
+    target: AspirationStatus,
+    capacities: set[Capacity],
+    *guards: Guard,
+    waits: frozenset[Capacity] = frozenset(),
+) -> list[Transition]:
+    return [
+        Transition(source, target, frozenset(capacities), guards, waits)
+        for source in sources
+    ]
+
+
+_TABLE = [
+    *_rows([_S.SUBMITTED], _S.VERIFIED, {_V}),
+    *_rows([_S.SUBMITTED], _S.NEEDS_INFO, {_V}, Guard.REASON),
+    *_rows([_S.SUBMITTED], _S.ARCHIVED, {_V}, Guard.REASON),
+    *_rows([_S.NEEDS_INFO], _S.SUBMITTED, {_K, _V}, Guard.ADDED_INFORMATION),
+    # The reporter was promised NEEDS_INFO_DAYS to answer; nobody archives sooner.
+    *_rows([_S.NEEDS_INFO], _S.ARCHIVED, {_V, _T}, waits=frozenset({_V, _T})),
+    *_rows([_S.SUBMITTED, _S.VERIFIED], _S.DUPLICATE, {_V}, Guard.DUPLICATE_OF),
+    *_rows(
+        [_S.SUBMITTED, _S.VERIFIED], _S.NOT_AUTHORIZED, {_V}, Guard.RESPONSIBLE_PARTY
+    ),
+    *_rows([_S.VERIFIED], _S.DISPOSED, {_V}, Guard.ASSIGNED_UNIT),
+    *_rows([_S.DISPOSED], _S.DISPOSED, {_V, _U}, Guard.ASSIGNED_UNIT),
+    *_rows([_S.DISPOSED], _S.VERIFIED, {_U}, Guard.REASON),
+    *_rows([_S.DISPOSED], _S.IN_PROGRESS, {_U}),
+    *_rows([_S.DISPOSED, _S.IN_PROGRESS], _S.RESPONDED, {_U}, Guard.RESPONSE),
+    *_rows([_S.IN_PROGRESS], _S.REJECTED, {_U}, Guard.REASON),
+    *_rows([_S.RESPONDED], _S.RESOLVED, {_K, _V, _T}, waits=frozenset({_T})),
+    *_rows([_S.RESPONDED], _S.IN_PROGRESS, {_K, _V}),
+    *_rows([_S.RESOLVED, _S.REJECTED], _S.IN_PROGRESS, {_V}, Guard.REASON),
+    *_rows(_EARLY, _S.WITHDRAWN, {_K, _V}),
+]
+
+ALL_TRANSITIONS: Mapping[tuple[AspirationStatus, AspirationStatus], Transition] = (
+    MappingProxyType({(row.source, row.target): row for row in _TABLE})
+)
+"""Every allowed (from, to) pair; any pair not here is an invalid transition."""
+
+
+def next_states(status: AspirationStatus) -> list[AspirationStatus]:
+    """The statuses an aspiration in status may move to, in table order."""
+    return [target for source, target in ALL_TRANSITIONS if source is status]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The capacities in which a caller acts on one aspiration."""
+
+    capacities: frozenset[Capacity]
+
+
+TIMER = Actor(frozenset({Capacity.TIMER}))
+"""The server's deadline loop."""
+
+
+def actor_for(
+    principal: Principal,
+    *,
+    region_code: str,
+    kim_id: int | None,
+    assigned_unit: str | None,
+    unit_name: str | None = None,
+) -> Actor:
+    """What principal may act as on an aspiration of this region, KIM and unit."""
+    # Accounts have no unit yet: an officer is the unit in scope, or by unit_name.
+    capacities: set[Capacity] = set()
+    scoped = in_scope(principal, region_code)
+    if principal.role in (Role.ADMIN, Role.OFFICER) and scoped:
+        capacities.add(Capacity.VERIFIER)
+    if principal.role is Role.OFFICER and (
+        scoped or (assigned_unit is not None and unit_name == assigned_unit)
+    ):
+        capacities.add(Capacity.UNIT)
+    if principal.role is Role.KIM and kim_id is not None and principal.kim_id == kim_id:
+        capacities.add(Capacity.REPORTER_KIM)
+    return Actor(frozenset(capacities))
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRequest:
+    """What the caller supplied with the transition (the mutation's input)."""
+
+    note: str | None = None
+    public_note: str | None = None
+    assigned_unit: str | None = None
+    duplicate_of_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionPlan:
+    """An allowed transition: what to record and which deadline to run next."""
+
+    source: AspirationStatus
+    target: AspirationStatus
+    acting_as: Capacity
+    deadline: Deadline | None
+    # Starting work on a disposition does not stop the clock on its response.
+    keeps_due_at: bool
+
+    def next_due_at(self, now: datetime, due_at: datetime | None) -> datetime | None:
+        """The aspiration's dueAt after the transition, given its dueAt before."""
+        if self.deadline is not None:
+            return self.deadline.due_at(now)
+        return due_at if self.keeps_due_at else None
+
+
+class InvalidTransition(UserInputError):
+    """A (from, to) pair the table does not have: userError INVALID_TRANSITION."""
+
+    def __init__(self, source: AspirationStatus, target: AspirationStatus) -> None:
+        targets = ", ".join(next_states(source))
+        onward = f"from {source} it can go to {targets}" if targets else "it is final"
+        message = f"an aspiration cannot go from {source} to {target}; {onward}"
+        super().__init__(Problem("INVALID_TRANSITION", message, ["input", "to"]))
+        self.source, self.target = source, target
+
+
+class TransitionForbidden(ForbiddenError):
+    """An existing transition the caller may not make: top-level FORBIDDEN."""
+
+
+class GuardFailed(UserInputError):
+    """An allowed transition whose request misses what it needs: userErrors INVALID."""
+
+
+def check_transition(
+    current: AspirationStatus,
+    target: AspirationStatus,
+    actor: Actor,
+    request: TransitionRequest,
+    *,
+    now: datetime | None = None,
+    due_at: datetime | None = None,
+) -> TransitionPlan:
+    """The plan for moving an aspiration from current to target, or why not.
+
+    `now` and `due_at` (the aspiration's current deadline) matter only where the
+    actor must wait for the deadline: the timer, and NEEDS_INFO → ARCHIVED.
+    """
+    transition = ALL_TRANSITIONS.get((current, target))
+    if transition is None:
+        raise InvalidTransition(current, target)
+    permitted = [c for c in Capacity if c in actor.capacities & transition.capacities]
+    if not permitted:
+        who = _either([c.value for c in Capacity if c in transition.capacities])
+        raise TransitionForbidden(
+            f"only {who} may move an aspiration from {current} to {target}"
+        )
+    unhurried = [c for c in permitted if c not in transition.waits]
+    acting_as = (unhurried or permitted)[0]
+    problems = [
+        guard.problem(current, target)
+        for guard in transition.guards
+        if not _satisfied(guard, request)
+    ]
+    if not unhurried and (now is None or due_at is None or now <= due_at):
+        problems.append(_too_early(current, target, due_at))
+    if problems:
+        raise GuardFailed(*problems)
+    return TransitionPlan(
+        source=current,
+        target=target,
+        acting_as=acting_as,
+        deadline=entry_deadline(target),
+        keeps_due_at=(current, target) == (_S.DISPOSED, _S.IN_PROGRESS),
+    )
+
+
+def _either(words: list[str]) -> str:
+    return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
+def _satisfied(guard: Guard, request: TransitionRequest) -> bool:
+    if guard is Guard.DUPLICATE_OF:
+        return request.duplicate_of_id is not None
+    text = {
+        Guard.REASON: request.note,
+        Guard.ADDED_INFORMATION: request.note,
+        Guard.RESPONSIBLE_PARTY: request.public_note,
+        Guard.RESPONSE: request.public_note,
+        Guard.ASSIGNED_UNIT: request.assigned_unit,
+    }[guard]
+    # Whitespace is no reason, no response and no unit.
+    return text is not None and text.strip() != ""
+
+
+def _too_early(
+    source: AspirationStatus, target: AspirationStatus, due_at: datetime | None
+) -> Problem:
+    local = None if due_at is None else due_at.astimezone(workdays.ZONE)
+    due = "" if local is None else f" ({local:%Y-%m-%d %H:%M} WIB)"
+    message = f"an aspiration can go from {source} to {target} only after its deadline"
+    return Problem("INVALID", f"{message}{due} has passed", ["input", "to"])

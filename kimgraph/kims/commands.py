@@ -1,0 +1,231 @@
+"""The KIM registry: register, update, and manage members within one's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from kimgraph import models
+from kimgraph.accounts.authorization import Action, enforce
+from kimgraph.accounts.principals import Principal
+from kimgraph.clock import Clock
+from kimgraph.errors import Problem, UserInputError, invalid, not_found
+from kimgraph.models import KimRole
+from kimgraph.models.regions import RegionLevel
+from kimgraph.regions.codes import level_of
+
+LOCAL_ZONE = ZoneInfo("Asia/Pontianak")
+KIM_REGION_LEVELS = (RegionLevel.KECAMATAN, RegionLevel.DESA, RegionLevel.KELURAHAN)
+MAX_NAME = 200
+MAX_DECREE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInput:
+    """A person to add to a KIM."""
+
+    name: str
+    role: KimRole
+
+
+@dataclass(frozen=True, slots=True)
+class KimChanges:
+    """Fields of kimUpdate; None leaves a field as it is, clear_* empties it."""
+
+    name: str | None = None
+    decree_number: str | None = None
+    clear_decree_number: bool = False
+    established_on: date | None = None
+    clear_established_on: bool = False
+
+
+def _check_name(name: str, field: Sequence[str], problems: list[Problem]) -> str:
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= MAX_NAME:
+        problems.append(
+            Problem("INVALID", f"must have 1-{MAX_NAME} characters", list(field))
+        )
+    return name
+
+
+def _check_details(
+    clock: Clock,
+    decree_number: str | None,
+    established_on: date | None,
+    problems: list[Problem],
+) -> str | None:
+    if decree_number is not None:
+        decree_number = decree_number.strip() or None
+        if decree_number is not None and len(decree_number) > MAX_DECREE:
+            problems.append(
+                Problem(
+                    "INVALID",
+                    f"must have at most {MAX_DECREE} characters",
+                    ["input", "decreeNumber"],
+                )
+            )
+    today = clock.now().astimezone(LOCAL_ZONE).date()
+    if established_on is not None and established_on > today:
+        problems.append(
+            Problem("INVALID", "cannot lie in the future", ["input", "establishedOn"])
+        )
+    return decree_number
+
+
+async def register_kim(
+    clock: Clock,
+    principal: Principal,
+    *,
+    name: str,
+    region_code: str,
+    decree_number: str | None,
+    established_on: date | None,
+    members: Sequence[MemberInput],
+) -> models.Kim:
+    """A new KIM with its first members, in one transaction."""
+    enforce(principal, Action.KIM_MANAGE)
+    level = level_of(region_code)
+    region = await models.Region.get_or_none(code=region_code)
+    if region is None:
+        raise not_found(
+            f"there is no region with code {region_code}", "input", "region"
+        )
+    enforce(principal, Action.KIM_MANAGE, region_code, ("input", "region"))
+    problems: list[Problem] = []
+    name = _check_name(name, ("input", "name"), problems)
+    if level not in KIM_REGION_LEVELS:
+        problems.append(
+            Problem(
+                "INVALID",
+                "a KIM serves a desa, kelurahan or kecamatan, not a " + level,
+                ["input", "region"],
+            )
+        )
+    decree_number = _check_details(clock, decree_number, established_on, problems)
+    checked = []
+    for index, member in enumerate(members):
+        field = ("input", "members", str(index), "name")
+        checked.append(
+            MemberInput(_check_name(member.name, field, problems), member.role)
+        )
+    if sum(1 for m in members if m.role is KimRole.KETUA) > 1:
+        problems.append(
+            Problem("INVALID", "a KIM has at most one ketua", ["input", "members"])
+        )
+    if problems:
+        raise UserInputError(*problems)
+    if await models.Kim.exists(region_id=region_code, name=name):
+        raise invalid(
+            f"a KIM named {name!r} already serves this region", "input", "name"
+        )
+    now = clock.now()
+    async with in_transaction():
+        kim = await models.Kim.create(
+            name=name,
+            region_id=region_code,
+            decree_number=decree_number,
+            established_on=established_on,
+            created_at=now,
+            updated_at=now,
+        )
+        for member in checked:
+            await models.KimMember.create(
+                kim=kim, name=member.name, role=member.role, created_at=now
+            )
+    return kim
+
+
+async def _managed_kim(
+    principal: Principal, kim_id: int | None, field: str
+) -> models.Kim:
+    enforce(principal, Action.KIM_MANAGE)
+    kim = await models.Kim.get_or_none(id=kim_id) if kim_id is not None else None
+    if kim is None:
+        raise not_found("there is no such KIM", field)
+    enforce(principal, Action.KIM_MANAGE, kim.region_id, (field,))
+    return kim
+
+
+async def update_kim(
+    clock: Clock, principal: Principal, kim_id: int | None, changes: KimChanges
+) -> models.Kim:
+    """Change a KIM's name, decree number or founding date."""
+    kim = await _managed_kim(principal, kim_id, "id")
+    problems: list[Problem] = []
+    name = (
+        _check_name(changes.name, ("input", "name"), problems)
+        if changes.name is not None
+        else None
+    )
+    decree_number = _check_details(
+        clock, changes.decree_number, changes.established_on, problems
+    )
+    if problems:
+        raise UserInputError(*problems)
+    if (
+        name is not None
+        and name != kim.name
+        and await models.Kim.exists(region_id=kim.region_id, name=name)
+    ):
+        raise invalid(
+            f"a KIM named {name!r} already serves this region", "input", "name"
+        )
+    if name is not None:
+        kim.name = name
+    if changes.clear_decree_number:
+        kim.decree_number = None
+    elif decree_number is not None:
+        kim.decree_number = decree_number
+    if changes.clear_established_on:
+        kim.established_on = None
+    elif changes.established_on is not None:
+        kim.established_on = changes.established_on
+    kim.updated_at = clock.now()
+    await kim.save()
+    return kim
+
+
+async def add_member(
+    clock: Clock, principal: Principal, kim_id: int | None, member: MemberInput
+) -> tuple[models.Kim, models.KimMember]:
+    """Add a member; a second ketua is refused."""
+    kim = await _managed_kim(principal, kim_id, "kimId")
+    problems: list[Problem] = []
+    name = _check_name(member.name, ("input", "name"), problems)
+    if problems:
+        raise UserInputError(*problems)
+    now = clock.now()
+    try:
+        async with in_transaction():
+            row = await models.KimMember.create(
+                kim=kim, name=name, role=member.role, created_at=now
+            )
+            kim.updated_at = now
+            await kim.save(update_fields=["updated_at"])
+    except IntegrityError:
+        # Only the one-ketua index can refuse this insert.
+        raise invalid("this KIM already has a ketua", "input", "role") from None
+    return kim, row
+
+
+async def remove_member(
+    clock: Clock, principal: Principal, member_id: int | None
+) -> models.Kim:
+    """Remove a member from its KIM."""
+    member = (
+        await models.KimMember.get_or_none(id=member_id)
+        if member_id is not None
+        else None
+    )
+    kim = await _managed_kim(principal, member.kim_id if member else None, "id")
+    assert member is not None
+    async with in_transaction():
+        await member.delete()
+        kim.updated_at = clock.now()
+        await kim.save(update_fields=["updated_at"])
+    return kim

@@ -1,0 +1,1 @@
+"""Everything between the event log and a socket: hub, sharing, outbox, protocol."""

@@ -1,0 +1,91 @@
+"""Encoded frames written straight to uvicorn's transport, and when they are not."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket
+from websockets.asyncio.client import connect
+from websockets.protocol import Protocol, Side
+
+from kimgraph.live.direct_write import DirectWriter, text_frame
+
+Endpoint = Callable[[WebSocket], Awaitable[None]]
+
+
+@pytest.mark.parametrize("length", [0, 1, 125, 126, 65_535, 65_536, 70_000])
+def test_a_frame_is_encoded_as_websockets_encodes_it(length: int) -> None:
+    text = ("é" * length)[:length]
+    connection = Protocol(Side.SERVER)
+    connection.send_text(text.encode())
+    assert text_frame(text) == b"".join(connection.data_to_send())
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[[Endpoint], Awaitable[str]]]:
+    """Start a real uvicorn (as `kimgraph serve` runs it) with one endpoint."""
+    servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
+
+    async def start(endpoint: Endpoint) -> str:
+        app = Starlette(routes=[WebSocketRoute("/ws", endpoint)])
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, ws="websockets-sansio", lifespan="off"
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        servers.append((server, task))
+        while not server.started:
+            assert not task.done(), "uvicorn did not start"
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        return f"ws://127.0.0.1:{port}/ws"
+
+    yield start
+    for server, task in servers:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+async def test_an_uncompressed_uvicorn_socket_takes_frames_directly(
+    serve: Callable[[Endpoint], Awaitable[str]],
+) -> None:
+    outcome: list[object] = []
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        writer = DirectWriter.for_socket(websocket)
+        outcome.append(writer is not None and writer.write(text_frame("sampai")))
+        await websocket.send_text("lewat ASGI")  # order is kept
+        await websocket.receive_text()
+        await websocket.close()
+        outcome.append(writer is not None and writer.write(text_frame("terlambat")))
+
+    url = await serve(endpoint)
+    async with connect(url, compression=None, proxy=None) as client:
+        assert await client.recv() == "sampai"
+        assert await client.recv() == "lewat ASGI"
+        await client.send("selesai")
+        await client.wait_closed()
+    assert outcome == [True, False]  # nothing is written after the close
+
+
+async def test_a_compressed_socket_gets_no_direct_writer(
+    serve: Callable[[Endpoint], Awaitable[str]],
+) -> None:
+    outcome: list[object] = []
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        outcome.append(DirectWriter.for_socket(websocket))
+        await websocket.send_text("lewat ASGI")
+        await websocket.close()
+
+    url = await serve(endpoint)
+    async with connect(url, proxy=None) as client:  # offers permessage-deflate
+        assert await client.recv() == "lewat ASGI"
+    assert outcome == [None]
