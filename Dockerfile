@@ -22,9 +22,9 @@ WORKDIR /src
 
 # Dependencies first, from pyproject.toml alone, so that this layer stays
 # cached while only the source changes.
-COPY pyproject.toml ./
+COPY pyproject.toml constraints.txt ./
 RUN python -c "import pathlib, tomllib; deps = tomllib.loads(pathlib.Path('pyproject.toml').read_text())['project']['dependencies']; pathlib.Path('/tmp/requirements.txt').write_text('\n'.join(deps) + '\n')" \
-    && pip wheel --no-cache-dir --only-binary=:all: --wheel-dir=/wheels -r /tmp/requirements.txt
+    && pip wheel --no-cache-dir --only-binary=:all: --wheel-dir=/wheels -c constraints.txt -r /tmp/requirements.txt
 
 # The project itself (.dockerignore keeps tests, caches, databases, .git out).
 COPY . .
