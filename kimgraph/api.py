@@ -22,6 +22,9 @@ from kimgraph.loaders import Loaders
 from kimgraph.settings import Settings
 from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.announcements import (
+    SHAREABLE_FIELDS as SHAREABLE_ANNOUNCEMENT_FIELDS,
+)
+from resolvers.announcements import (
     AnnouncementMutations,
     AnnouncementQueries,
     AnnouncementSubscriptions,
@@ -67,6 +70,11 @@ class Mutation(
 @strawberry.type(description="Live changes over WebSocket.")
 class Subscription(AnnouncementSubscriptions, AspirationSubscriptions):
     pass
+
+
+# The Subscription fields whose identical subscriptions share one execution
+# (kimgraph.live.sharing), as each domain's resolvers declare them.
+SHAREABLE_FIELDS = SHAREABLE_ANNOUNCEMENT_FIELDS
 
 
 class FreshLoaders(SchemaExtension):

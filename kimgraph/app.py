@@ -15,7 +15,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
@@ -25,7 +24,7 @@ from kimgraph import announcements, aspirations, board, db
 from kimgraph.accounts.auth import InvalidCredentials, authenticate
 from kimgraph.accounts.principals import ANONYMOUS
 from kimgraph.announcements.queries import prepare_events
-from kimgraph.api import build_schema
+from kimgraph.api import SHAREABLE_FIELDS, build_schema
 from kimgraph.aspirations.queries import prepare_events as prepare_aspiration_events
 from kimgraph.clock import Clock, SystemClock
 from kimgraph.context import Context
@@ -36,24 +35,21 @@ from kimgraph.live import metrics
 from kimgraph.live.connections import ConnectionRegistry
 from kimgraph.live.credentials import CredentialCheck
 from kimgraph.live.hub import Hub
-from kimgraph.live.protocol import Pinger, TransportWSHandler
+from kimgraph.live.pinger import Pinger
+from kimgraph.live.protocol import LiveDependencies, LiveView
 from kimgraph.live.sharing import Sharing
-from kimgraph.loaders import Loaders
 from kimgraph.settings import Settings
 from kimgraph.timers import TimerLoop
 
 logger = logging.getLogger("kimgraph.app")
 
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=3)
-_UNUSED_LOADERS = Loaders()
 GC_THRESHOLD = 50_000
 MAX_OPERATIONS_PER_CONNECTION = 100
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(LiveView):
     """Strawberry's ASGI view with KIMgraph's context and authentication."""
-
-    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(
         self,
@@ -80,8 +76,11 @@ class GraphQLView(GraphQL[Context, None]):
         self.clock = clock
         self.connections = connections
         self.hub = hub
-        self.sharing = Sharing(self.schema)
-        self.pinger = Pinger(settings.ws_ping_seconds)
+        self.live = LiveDependencies(
+            settings,
+            Sharing(self.schema, SHAREABLE_FIELDS),
+            Pinger(settings.ws_ping_seconds),
+        )
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An HTTP request: authenticated here; a bad credential executes nothing.
@@ -109,9 +108,6 @@ class GraphQLView(GraphQL[Context, None]):
             clock=self.clock,
             principal=principal,
             request=request,
-            # A socket's operations each get fresh loaders (FreshLoaders); idle
-            # boards need none, so they share one set that nothing ever loads.
-            loaders=_UNUSED_LOADERS if isinstance(request, WebSocket) else Loaders(),
             connections=self.connections,
             hub=self.hub,
         )
@@ -181,13 +177,14 @@ def create_app(
     clock: Clock | None = None,
     *,
     manage_database: bool = True,
+    bus: EventBus | None = None,
 ) -> Starlette:
-    """The ASGI application; reads the environment unless given settings."""
+    """The ASGI application; reads the environment unless given settings (or bus)."""
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     aspirations.redaction.install()
     hub = Hub(
-        _event_bus(settings),
+        bus if bus is not None else _event_bus(settings),
         {
             announcements.STREAM: prepare_events,
             aspirations.STREAM: prepare_aspiration_events,
@@ -197,8 +194,8 @@ def create_app(
     )
     timer_loop = TimerLoop(
         clock,
-        {**announcements.TIMER_HANDLERS, **aspirations.TIMER_HANDLERS},
         hub.announce,
+        {**announcements.TIMER_HANDLERS, **aspirations.TIMER_HANDLERS},
         interval=settings.timer_interval_seconds,
         retention=timedelta(days=settings.event_retention_days),
     )
@@ -211,7 +208,7 @@ def create_app(
     async def metrics_text(request: Request) -> Response:
         """Prometheus metrics of this process (kimgraph.metrics)."""
         body = metrics.render(
-            metrics.Sources(hub, view.sharing), bus_up=await _bus_ok(hub)
+            metrics.Sources(hub, view.live.sharing), bus_up=await _bus_ok(hub)
         )
         return Response(body, media_type=metrics.CONTENT_TYPE)
 
@@ -250,7 +247,7 @@ def create_app(
             yield
         finally:
             await credential_check.close()
-            await view.pinger.close()
+            await view.live.pinger.close()
             await timer_loop.close()
             await hub.close()
             await hub.bus.close()

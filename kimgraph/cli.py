@@ -19,7 +19,7 @@ from kimgraph.accounts import auth
 from kimgraph.accounts.principals import Role
 from kimgraph.clock import SystemClock
 from kimgraph.demo import load_demo
-from kimgraph.errors import ApiError, Problem, UserInputError
+from kimgraph.errors import ApiError, Problem, ProblemCode, UserInputError
 from kimgraph.regions import importer as region_import
 from kimgraph.settings import Settings, SettingsError
 
@@ -174,7 +174,7 @@ def _role(text: str) -> Role:
     except ValueError:
         raise UserInputError(
             Problem(
-                "INVALID",
+                ProblemCode.INVALID,
                 f"unknown role {text!r}; expected ADMIN, OFFICER or KIM",
                 ["role"],
             )

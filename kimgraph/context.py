@@ -13,7 +13,8 @@ from kimgraph.accounts.principals import ANONYMOUS, Principal
 from kimgraph.clock import Clock, SystemClock
 from kimgraph.events.memory import MemoryBus
 from kimgraph.live.connections import ConnectionRegistry
-from kimgraph.live.hub import Hub, StreamMode
+from kimgraph.live.hub import Hub
+from kimgraph.live.runs import StreamRun
 from kimgraph.loaders import Loaders
 from kimgraph.settings import Settings
 
@@ -33,7 +34,9 @@ class Context:
     hub: Hub = field(default_factory=lambda: Hub(MemoryBus(), {}))
     # Filled by Strawberry from a WebSocket's connection_init payload.
     connection_params: dict[str, Any] | None = None
-    stream_mode: StreamMode | None = None
+    # How a run the live layer starts itself streams (kimgraph.live.runs);
+    # None: as the client asked, replay after the cursor, then live.
+    stream_run: StreamRun | None = None
 
     @property
     def client_address(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -42,12 +43,26 @@ class ForbiddenError(ApiError):
     code = "FORBIDDEN"
 
 
+class ProblemCode(enum.StrEnum):
+    """Why a mutation's input was refused: the `code` of a userError."""
+
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    OUT_OF_SCOPE = "OUT_OF_SCOPE"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+
+
 class Problem:
     """One reason a mutation's input was refused."""
 
     __slots__ = ("code", "field", "message")
 
-    def __init__(self, code: str, message: str, field: Sequence[str] | None) -> None:
+    def __init__(
+        self, code: ProblemCode, message: str, field: Sequence[str] | None
+    ) -> None:
         self.code = code
         self.message = message
         self.field = list(field) if field is not None else None
@@ -63,7 +78,8 @@ class Problem:
         return hash((self.code, self.message, tuple(self.field or ())))
 
     def __repr__(self) -> str:
-        return f"Problem({self.code!r}, {self.message!r}, {self.field!r})"
+        code = f"ProblemCode.{self.code.name}"
+        return f"Problem({code}, {self.message!r}, {self.field!r})"
 
 
 class UserInputError(Exception):
@@ -76,14 +92,14 @@ class UserInputError(Exception):
 
 def invalid(message: str, *field: str) -> UserInputError:
     """An input that breaks a rule (code INVALID)."""
-    return UserInputError(Problem("INVALID", message, field or None))
+    return UserInputError(Problem(ProblemCode.INVALID, message, field or None))
 
 
 def not_found(message: str, *field: str) -> UserInputError:
     """A referenced object that does not exist (code NOT_FOUND)."""
-    return UserInputError(Problem("NOT_FOUND", message, field or None))
+    return UserInputError(Problem(ProblemCode.NOT_FOUND, message, field or None))
 
 
 def out_of_scope(message: str, *field: str) -> UserInputError:
     """A target outside the caller's region (code OUT_OF_SCOPE)."""
-    return UserInputError(Problem("OUT_OF_SCOPE", message, field or None))
+    return UserInputError(Problem(ProblemCode.OUT_OF_SCOPE, message, field or None))

@@ -1,141 +1,118 @@
-"""Per-request DataLoaders: each batches one kind of read into one query."""
+"""Per-operation DataLoaders: each batches one kind of read into a fixed few queries."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from functools import cached_property
+from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from kimgraph import models
-from kimgraph.announcements.queries import announcements_by_ids, targets_by_ids
+from kimgraph.announcements.queries import (
+    Board,
+    BoardKey,
+    announcements_by_ids,
+    boards_by_keys,
+    targets_by_ids,
+)
 from kimgraph.aspirations.queries import (
     aspirations_by_ids,
     history_by_ids,
     responses_by_ids,
 )
-from kimgraph.kims.queries import kims_by_ids, kims_within_codes, members_by_kim_ids
+from kimgraph.kims.queries import (
+    kims_by_ids,
+    kims_within_codes,
+    members_by_ids,
+    members_by_kim_ids,
+)
 from kimgraph.regions.queries import children_by_codes, regions_by_codes
 
+K = TypeVar("K")
+V = TypeVar("V")
 
-async def _load_regions(codes: list[str]) -> list[models.Region | None]:
-    found = await regions_by_codes(codes)
-    return [found.get(code) for code in codes]
-
-
-async def _load_children(codes: list[str]) -> list[list[models.Region]]:
-    grouped = await children_by_codes(codes)
-    return [grouped[code] for code in codes]
+Read = Callable[[list[K]], Awaitable[Mapping[K, V]]]
 
 
-async def _load_kims(ids: list[int]) -> list[models.Kim | None]:
-    found = await kims_by_ids(ids)
-    return [found.get(kim_id) for kim_id in ids]
+def rows_by_key(read: Read[K, V]) -> DataLoader[K, V | None]:
+    """A loader of at most one row per key; `read` returns those that exist."""
+
+    async def load(keys: list[K]) -> list[V | None]:
+        found = await read(keys)
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
 
 
-async def _load_members(ids: list[int]) -> list[list[models.KimMember]]:
-    grouped = await members_by_kim_ids(ids)
-    return [grouped[kim_id] for kim_id in ids]
+def values_by_key(read: Read[K, V]) -> DataLoader[K, V]:
+    """A loader of a value for every key (say, the rows grouped under it).
+
+    `read` answers each key it is given; one it leaves out is a bug (KeyError).
+    """
+
+    async def load(keys: list[K]) -> list[V]:
+        found = await read(keys)
+        return [found[key] for key in keys]
+
+    return DataLoader(load_fn=load)
 
 
-async def _load_kims_within(codes: list[str]) -> list[list[models.Kim]]:
-    grouped = await kims_within_codes(codes)
-    return [grouped[code] for code in codes]
-
-
-async def _load_announcements(ids: list[int]) -> list[models.Announcement | None]:
-    found = await announcements_by_ids(ids)
-    return [found.get(i) for i in ids]
-
-
-async def _load_targets(ids: list[int]) -> list[list[str]]:
-    grouped = await targets_by_ids(ids)
-    return [grouped[i] for i in ids]
-
-
-async def _load_aspirations(ids: list[int]) -> list[models.Aspiration | None]:
-    found = await aspirations_by_ids(ids)
-    return [found.get(i) for i in ids]
-
-
-async def _load_history(ids: list[int]) -> list[list[models.AspirationTransition]]:
-    grouped = await history_by_ids(ids)
-    return [grouped[i] for i in ids]
-
-
-async def _load_responses(ids: list[int]) -> list[list[models.AspirationResponse]]:
-    grouped = await responses_by_ids(ids)
-    return [grouped[i] for i in ids]
-
-
-def _aspirations_by_id() -> DataLoader[int, models.Aspiration | None]:
-    return DataLoader(load_fn=_load_aspirations)
-
-
-def _aspiration_history_by_id() -> DataLoader[int, list[models.AspirationTransition]]:
-    return DataLoader(load_fn=_load_history)
-
-
-def _aspiration_responses_by_id() -> DataLoader[int, list[models.AspirationResponse]]:
-    return DataLoader(load_fn=_load_responses)
-
-
-def _announcements_by_id() -> DataLoader[int, models.Announcement | None]:
-    return DataLoader(load_fn=_load_announcements)
-
-
-def _announcement_targets_by_id() -> DataLoader[int, list[str]]:
-    return DataLoader(load_fn=_load_targets)
-
-
-def _regions_by_code() -> DataLoader[str, models.Region | None]:
-    return DataLoader(load_fn=_load_regions)
-
-
-def _region_children_by_code() -> DataLoader[str, list[models.Region]]:
-    return DataLoader(load_fn=_load_children)
-
-
-def _kims_by_id() -> DataLoader[int, models.Kim | None]:
-    return DataLoader(load_fn=_load_kims)
-
-
-def _kim_members_by_kim_id() -> DataLoader[int, list[models.KimMember]]:
-    return DataLoader(load_fn=_load_members)
-
-
-def _kims_within_code() -> DataLoader[str, list[models.Kim]]:
-    return DataLoader(load_fn=_load_kims_within)
-
-
-@dataclass(slots=True)
 class Loaders:
-    """A fresh set per request or WebSocket operation, so caches never go stale."""
+    """One operation's loaders, each made on first use.
 
-    regions_by_code: DataLoader[str, models.Region | None] = field(
-        default_factory=_regions_by_code
-    )
-    region_children_by_code: DataLoader[str, list[models.Region]] = field(
-        default_factory=_region_children_by_code
-    )
-    kims_by_id: DataLoader[int, models.Kim | None] = field(default_factory=_kims_by_id)
-    kim_members_by_kim_id: DataLoader[int, list[models.KimMember]] = field(
-        default_factory=_kim_members_by_kim_id
-    )
-    kims_within_code: DataLoader[str, list[models.Kim]] = field(
-        default_factory=_kims_within_code
-    )
-    announcements_by_id: DataLoader[int, models.Announcement | None] = field(
-        default_factory=_announcements_by_id
-    )
-    announcement_targets_by_id: DataLoader[int, list[str]] = field(
-        default_factory=_announcement_targets_by_id
-    )
-    aspirations_by_id: DataLoader[int, models.Aspiration | None] = field(
-        default_factory=_aspirations_by_id
-    )
-    aspiration_history_by_id: DataLoader[int, list[models.AspirationTransition]] = (
-        field(default_factory=_aspiration_history_by_id)
-    )
-    aspiration_responses_by_id: DataLoader[int, list[models.AspirationResponse]] = (
-        field(default_factory=_aspiration_responses_by_id)
-    )
+    kimgraph.api.FreshLoaders gives every operation a new set, so a cache never
+    outlives the operation that filled it.
+    """
+
+    @cached_property
+    def regions_by_code(self) -> DataLoader[str, models.Region | None]:
+        return rows_by_key(regions_by_codes)
+
+    @cached_property
+    def region_children_by_code(self) -> DataLoader[str, list[models.Region]]:
+        return values_by_key(children_by_codes)
+
+    @cached_property
+    def kims_by_id(self) -> DataLoader[int, models.Kim | None]:
+        return rows_by_key(kims_by_ids)
+
+    @cached_property
+    def kims_within_code(self) -> DataLoader[str, list[models.Kim]]:
+        return values_by_key(kims_within_codes)
+
+    @cached_property
+    def kim_members_by_id(self) -> DataLoader[int, models.KimMember | None]:
+        return rows_by_key(members_by_ids)
+
+    @cached_property
+    def kim_members_by_kim_id(self) -> DataLoader[int, list[models.KimMember]]:
+        return values_by_key(members_by_kim_ids)
+
+    @cached_property
+    def announcements_by_id(self) -> DataLoader[int, models.Announcement | None]:
+        return rows_by_key(announcements_by_ids)
+
+    @cached_property
+    def announcement_targets_by_id(self) -> DataLoader[int, list[str]]:
+        return values_by_key(targets_by_ids)
+
+    @cached_property
+    def boards_by_key(self) -> DataLoader[BoardKey, Board]:
+        return values_by_key(boards_by_keys)
+
+    @cached_property
+    def aspirations_by_id(self) -> DataLoader[int, models.Aspiration | None]:
+        return rows_by_key(aspirations_by_ids)
+
+    @cached_property
+    def aspiration_history_by_id(
+        self,
+    ) -> DataLoader[int, list[models.AspirationTransition]]:
+        return values_by_key(history_by_ids)
+
+    @cached_property
+    def aspiration_responses_by_id(
+        self,
+    ) -> DataLoader[int, list[models.AspirationResponse]]:
+        return values_by_key(responses_by_ids)

@@ -9,16 +9,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from kimgraph import models
 from kimgraph.clock import Clock
 from kimgraph.events import log
+from kimgraph.events.bus import Doorbell
 
 logger = logging.getLogger("kimgraph.timers")
 
-# Fires one due row inside the claiming transaction; returns the last event id.
-Handler = Callable[[BaseDBAsyncClient, int, datetime], Awaitable[int | None]]
+# Fires one due row (entity id, due time) inside the claiming transaction.
+Handler = Callable[[log.Transaction, int, datetime], Awaitable[None]]
 BATCH = 100
 
 
@@ -45,8 +45,10 @@ async def cancel(conn: BaseDBAsyncClient, kind: str, entity_id: int) -> None:
     )
 
 
-async def fire_due(clock: Clock, handlers: Mapping[str, Handler]) -> int | None:
-    """Fire every row due by now; the newest event id written, if any."""
+async def fire_due(
+    clock: Clock, doorbell: Doorbell, handlers: Mapping[str, Handler]
+) -> int | None:
+    """Fire every row due by now, each in its own transaction; the newest event id."""
     now = clock.now()
     newest: int | None = None
     due = (
@@ -55,19 +57,17 @@ async def fire_due(clock: Clock, handlers: Mapping[str, Handler]) -> int | None:
         .limit(BATCH)
     )
     for row in due:
-        async with in_transaction() as conn:
+        async with log.transaction(doorbell) as tx:
             # The conditional update is the claim: with several processes, only
             # one sees a row count of 1.
             claimed = (
                 await models.Timer.filter(id=row.id, fired_at=None)
-                .using_db(conn)
+                .using_db(tx.conn)
                 .update(fired_at=now)
             )
-            if not claimed:
-                continue
-            event_id = await handlers[row.kind](conn, row.entity_id, row.due_at)
-        if event_id is not None:
-            newest = event_id
+            if claimed:
+                await handlers[row.kind](tx, row.entity_id, row.due_at)
+        newest = tx.newest or newest
     return newest
 
 
@@ -77,15 +77,15 @@ class TimerLoop:
     def __init__(
         self,
         clock: Clock,
+        doorbell: Doorbell,
         handlers: Mapping[str, Handler],
-        on_events: Callable[[int], Awaitable[None]],
         *,
         interval: float = 1.0,
         retention: timedelta = timedelta(days=30),
     ) -> None:
         self.clock = clock
+        self.doorbell = doorbell
         self.handlers = handlers
-        self.on_events = on_events
         self.interval = interval
         self.retention = retention
         self._task: asyncio.Task[None] | None = None
@@ -102,9 +102,7 @@ class TimerLoop:
 
     async def tick(self) -> None:
         """One round: fire what is due, prune if an hour has passed."""
-        newest = await fire_due(self.clock, self.handlers)
-        if newest is not None:
-            await self.on_events(newest)
+        await fire_due(self.clock, self.doorbell, self.handlers)
         now = self.clock.now()
         if self._last_prune is None or now - self._last_prune >= timedelta(hours=1):
             self._last_prune = now

@@ -9,7 +9,7 @@ import strawberry
 from kimgraph.accounts import auth
 from kimgraph.accounts.authorization import Action, enforce
 from kimgraph.context import Info
-from kimgraph.errors import Problem, UserInputError
+from kimgraph.errors import invalid
 from kimgraph.regions.codes import validate
 from schema.accounts import (
     ApiKey,
@@ -72,13 +72,9 @@ class AccountMutations:
         principal = info.context.principal
         enforce(principal, Action.SIGNED_IN)
         if principal.token_id is None:
-            raise UserInputError(
-                Problem(
-                    "INVALID",
-                    "this request was not signed in with a token; API keys are "
-                    "revoked with `kimgraph apikeys revoke`",
-                    None,
-                )
+            raise invalid(
+                "this request was not signed in with a token; API keys are "
+                "revoked with `kimgraph apikeys revoke`"
             )
         revoked = await auth.revoke_token(info.context.clock, principal.token_id)
         closed = await info.context.connections.close_all(

@@ -11,8 +11,11 @@ from kimgraph import announcements, regions
 from kimgraph.announcements.queries import (
     AnnouncementFilter,
     Snapshot,
+    board_page,
+    read_page_key,
 )
 from kimgraph.context import Info
+from kimgraph.cursors import CursorKind, decode_cursor, decode_id
 from kimgraph.events import log
 from kimgraph.events.log import EventRecord
 from kimgraph.live.hub import Delivery
@@ -31,14 +34,13 @@ from schema.announcements import (
     AnnouncementUpdateInput,
     AnnouncementUpdatePayload,
     AnnouncementWithdrawPayload,
-    announcements_page,
 )
 from schema.common import (
     DEFAULT_PAGE_SIZE,
     After,
     First,
-    decode_id,
     mutation,
+    page_size,
 )
 
 RegionCode = Annotated[str, strawberry.argument(description="A region's code.")]
@@ -90,16 +92,17 @@ class AnnouncementQueries:
             active_only=active_only,
         )
         await require_region(where.region)
-        return await announcements_page(info, where, first, after)
+        page = await board_page(
+            where,
+            info.context.clock.now(),
+            decode_cursor(CursorKind.ANNOUNCEMENT, after, read_page_key),
+            page_size(first),
+        )
+        return AnnouncementConnection.of(page)
 
 
 def _payload(outcome: announcements.Outcome) -> Announcement:
     return Announcement.from_model(outcome.announcement)
-
-
-async def _announce(info: Info, outcome: announcements.Outcome) -> None:
-    if outcome.event_id is not None:
-        await info.context.hub.announce(outcome.event_id)
 
 
 @strawberry.type
@@ -114,6 +117,7 @@ class AnnouncementMutations:
     ) -> AnnouncementPublishPayload:
         outcome = await announcements.publish(
             info.context.clock,
+            info.context.hub.announce,
             info.context.principal,
             announcements.Draft(
                 title=input.title,
@@ -126,7 +130,6 @@ class AnnouncementMutations:
                 kim_id=decode_id("Kim", input.kim_id) if input.kim_id else None,
             ),
         )
-        await _announce(info, outcome)
         return AnnouncementPublishPayload(announcement=_payload(outcome))
 
     @mutation("Change an announcement; expectedRevision guards against overwrites.")
@@ -141,6 +144,7 @@ class AnnouncementMutations:
         valid_until = input.valid_until
         outcome = await announcements.update(
             info.context.clock,
+            info.context.hub.announce,
             info.context.principal,
             decode_id("Announcement", id),
             announcements.Changes(
@@ -153,7 +157,6 @@ class AnnouncementMutations:
                 clear_valid_until=valid_until is None,
             ),
         )
-        await _announce(info, outcome)
         return AnnouncementUpdatePayload(announcement=_payload(outcome))
 
     @mutation("Withdraw an announcement for good; boards drop it at once.")
@@ -167,11 +170,11 @@ class AnnouncementMutations:
     ) -> AnnouncementWithdrawPayload:
         outcome = await announcements.withdraw(
             info.context.clock,
+            info.context.hub.announce,
             info.context.principal,
             decode_id("Announcement", id),
             reason,
         )
-        await _announce(info, outcome)
         return AnnouncementWithdrawPayload(announcement=_payload(outcome))
 
     @mutation(
@@ -188,11 +191,11 @@ class AnnouncementMutations:
     ) -> AnnouncementRelayPayload:
         outcome = await announcements.relay(
             info.context.clock,
+            info.context.hub.announce,
             info.context.principal,
             decode_id("Announcement", id),
             targets,
         )
-        await _announce(info, outcome)
         return AnnouncementRelayPayload(announcement=_payload(outcome))
 
 
@@ -207,6 +210,12 @@ def to_event(delivery: Delivery) -> AnnouncementEvent | None:
         occurred_at=delivery.event.occurred_at,
         announcement=Announcement.from_model(snapshot.announcement, snapshot.targets),
     )
+
+
+# Subscription root fields that one execution may serve to every identical
+# subscription (kimgraph.live.sharing): they are public and depend only on their
+# arguments, never on who asks. Add a field only if that holds for it too.
+SHAREABLE_FIELDS = frozenset({"announcementEvents"})
 
 
 @strawberry.type

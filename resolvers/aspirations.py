@@ -20,6 +20,7 @@ from kimgraph.aspirations.queries import (
     scoped_region,
 )
 from kimgraph.context import Info
+from kimgraph.cursors import CursorKind, decode_cursor, decode_id, row_id
 from kimgraph.events import log
 from kimgraph.live.hub import Delivery
 from kimgraph.rate_limit import RateLimiter
@@ -41,14 +42,11 @@ from schema.aspirations import (
     AspirationTransitionInput,
     AspirationTransitionPayload,
     Preloaded,
-    aspiration_connection,
-    aspiration_cursor_key,
 )
 from schema.common import (
     DEFAULT_PAGE_SIZE,
     After,
     First,
-    decode_id,
     mutation,
     page_size,
 )
@@ -124,12 +122,12 @@ class AspirationQueries:
         )
         position = await log.position()
         rows, has_next, total = await aspiration_page(
-            where, aspiration_cursor_key(after), page_size(first)
+            where,
+            decode_cursor(CursorKind.ASPIRATION, after, row_id),
+            page_size(first),
         )
         nodes = [_view(principal, row) for row in rows]
-        return aspiration_connection(
-            nodes, has_next, total, log.encode_cursor(position)
-        )
+        return AspirationConnection.of(nodes, has_next, total, position)
 
     @strawberry.field(
         description="Follow an aspiration by its ticket: anyone may. Shows status, "
@@ -159,11 +157,6 @@ def _submission_limiter(info: Info) -> RateLimiter | None:
     )
 
 
-async def _announce(info: Info, outcome: aspirations.Outcome) -> None:
-    if outcome.event_id is not None:
-        await info.context.hub.announce(outcome.event_id)
-
-
 @strawberry.type
 class AspirationMutations:
     @mutation(
@@ -181,6 +174,7 @@ class AspirationMutations:
         principal = info.context.principal
         outcome = await aspirations.submit(
             info.context.clock,
+            info.context.hub.announce,
             principal,
             aspirations.Submission(
                 region=input.region,
@@ -195,7 +189,6 @@ class AspirationMutations:
             limiter=_submission_limiter(info),
             client_key=info.context.client_address,
         )
-        await _announce(info, outcome)
         row = outcome.aspiration
         return AspirationSubmitPayload(
             aspiration=_view(principal, row), ticket=row.ticket
@@ -218,6 +211,7 @@ class AspirationMutations:
         duplicate_of = input.duplicate_of_id
         outcome = await aspirations.transition(
             info.context.clock,
+            info.context.hub.announce,
             principal,
             decode_id("Aspiration", id),
             aspirations.Step(
@@ -233,7 +227,6 @@ class AspirationMutations:
                 ),
             ),
         )
-        await _announce(info, outcome)
         return AspirationTransitionPayload(
             aspiration=_view(principal, outcome.aspiration)
         )
@@ -253,12 +246,12 @@ class AspirationMutations:
         principal = info.context.principal
         outcome = await aspirations.respond(
             info.context.clock,
+            info.context.hub.announce,
             principal,
             decode_id("Aspiration", id),
             input.message,
             public=input.public,
         )
-        await _announce(info, outcome)
         assert outcome.response is not None, "respond always writes a response"
         return AspirationRespondPayload(
             aspiration=_view(principal, outcome.aspiration),
@@ -280,12 +273,12 @@ class AspirationMutations:
         principal = info.context.principal
         outcome = await aspirations.moderate(
             info.context.clock,
+            info.context.hub.announce,
             principal,
             decode_id("Aspiration", id),
             hidden=input.hidden,
             reason=input.reason,
         )
-        await _announce(info, outcome)
         return AspirationModeratePayload(
             aspiration=_view(principal, outcome.aspiration)
         )

@@ -8,13 +8,13 @@ import strawberry
 
 from kimgraph import kims, regions
 from kimgraph.context import Info
+from kimgraph.cursors import CursorKind, decode_cursor, decode_id, row_id
 from kimgraph.kims.queries import kim_page
 from schema.common import (
     DEFAULT_PAGE_SIZE,
     After,
     Connection,
     First,
-    decode_id,
     mutation,
     page_size,
 )
@@ -28,8 +28,6 @@ from schema.kims import (
     KimRegisterPayload,
     KimUpdateInput,
     KimUpdatePayload,
-    kim_connection,
-    kim_cursor_key,
 )
 
 T = TypeVar("T")
@@ -52,10 +50,10 @@ class KimQueries:
     ) -> Connection[Kim]:
         rows, has_next, total = await kim_page(
             regions.validate(region) if region is not None else None,
-            kim_cursor_key(after),
+            decode_cursor(CursorKind.KIM, after, row_id),
             page_size(first),
         )
-        return kim_connection(rows, has_next, total)
+        return Kim.connection_of(rows, has_next, total)
 
 
 def _given(value: T | None) -> T | None:

@@ -7,31 +7,30 @@ from typing import Annotated
 
 import strawberry
 
-from kimgraph import models
 from kimgraph.context import Info
+from kimgraph.cursors import parse_id
 from resolvers.aspirations import aspiration_node
-from schema.common import Node, decode_global_id
-from schema.kims import Kim, KimMember
-from schema.regions import REGION_TYPES, region_from_model
+from schema.common import Node
+from schema.kims import KimMember, load_kim
+from schema.regions import REGION_TYPES, load_region
 
 
 async def _region(info: Info, type_name: str, key: str) -> Node | None:
-    row = await info.context.loaders.regions_by_code.load(key)
-    if row is None:
-        return None
-    region = region_from_model(row)
+    region = await load_region(info, key)
+    # A region's id names its level's type: "Desa:61.04.16" is no Desa.
     return region if type(region).__name__ == type_name else None
 
 
 async def _kim(info: Info, type_name: str, key: str) -> Node | None:
-    row = (
-        await info.context.loaders.kims_by_id.load(int(key)) if key.isdigit() else None
-    )
-    return Kim.from_model(row) if row is not None else None
+    return await load_kim(info, int(key)) if key.isdecimal() else None
 
 
 async def _kim_member(info: Info, type_name: str, key: str) -> Node | None:
-    row = await models.KimMember.get_or_none(id=int(key)) if key.isdigit() else None
+    row = (
+        await info.context.loaders.kim_members_by_id.load(int(key))
+        if key.isdecimal()
+        else None
+    )
     return KimMember.from_model(row) if row is not None else None
 
 
@@ -54,7 +53,7 @@ class NodeQueries:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="A Node's `id`.")],
     ) -> Node | None:
-        decoded = decode_global_id(id)
+        decoded = parse_id(id)
         if decoded is None or decoded[0] not in _RESOLVERS:
             return None
         type_name, key = decoded

@@ -8,22 +8,10 @@ import strawberry
 
 from kimgraph import regions
 from kimgraph.context import Info
+from kimgraph.cursors import CursorKind, decode_cursor
 from kimgraph.regions.queries import RegionFilter, region_page
-from schema.common import (
-    DEFAULT_PAGE_SIZE,
-    After,
-    Connection,
-    First,
-    decode_cursor,
-    page_size,
-)
-from schema.regions import (
-    REGION_CURSOR,
-    Region,
-    RegionLevel,
-    region_connection,
-    region_from_model,
-)
+from schema.common import DEFAULT_PAGE_SIZE, After, Connection, First, page_size
+from schema.regions import Region, RegionLevel, load_region, region_connection
 
 
 @strawberry.type
@@ -39,8 +27,7 @@ class RegionQueries:
             str, strawberry.argument(description="Dotted code, e.g. '61.04'.")
         ],
     ) -> Region | None:
-        row = await info.context.loaders.regions_by_code.load(regions.validate(code))
-        return region_from_model(row) if row is not None else None
+        return await load_region(info, regions.validate(code))
 
     @strawberry.field(
         description="Regions in code order, optionally filtered by name, level and "
@@ -73,6 +60,6 @@ class RegionQueries:
             within=regions.validate(within) if within is not None else None,
         )
         rows, has_next, total = await region_page(
-            where, decode_cursor(REGION_CURSOR, after), page_size(first)
+            where, decode_cursor(CursorKind.REGION, after, str), page_size(first)
         )
         return region_connection(rows, has_next, total)

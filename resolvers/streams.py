@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.websockets import WebSocket
 
 from kimgraph.context import Info
+from kimgraph.cursors import decode_event_cursor
 from kimgraph.events import log
 from kimgraph.live.hub import Delivery, EventFilter, SlowConsumer
-
-logger = logging.getLogger("kimgraph.subscriptions")
-
-CLOSE_SLOW_CONSUMER = 1013
+from kimgraph.live.runs import LiveOnly, ReplayOnly
+from kimgraph.live.slow_consumers import close_slow_consumer
 
 
 async def follow(
@@ -23,19 +21,34 @@ async def follow(
 
     A malformed cursor is INVALID_CURSOR, one older than retention
     CURSOR_EXPIRED; a subscriber that falls too far behind is closed with 1013
-    and resumes with its last cursor.
+    and resumes with its last cursor. A run the live layer started itself
+    streams as its Context's stream_run says, and reports where it is.
     """
-    after_id = log.decode_cursor(after) if after is not None else None
+    after_id = decode_event_cursor(after) if after is not None else None
     if after_id is not None:
         await log.check_cursor(after_id)
-    deliveries = info.context.hub.follow(
-        stream, after_id, accepts, info.context.stream_mode
-    )
+    run = info.context.stream_run
+    hub = info.context.hub
+    if isinstance(run, ReplayOnly):
+        through = after_id or 0
+        async for delivery in hub.replay(stream, through, accepts):
+            through = delivery.event.id
+            yield delivery
+        run.on_replayed(through)
+        return
+    on_position: Callable[[int], None] | None = None
+    if isinstance(run, LiveOnly):
+        # One run serves sockets with any cursor: it only follows new events.
+        on_position = run.on_position
+        deliveries = hub.follow(stream, None, accepts, on_position)
+    else:
+        deliveries = hub.follow(stream, after_id, accepts)
     try:
         async for delivery in deliveries:
+            if on_position is not None:
+                on_position(delivery.event.id)
             yield delivery
     except SlowConsumer:
-        logger.info("closing a slow subscriber with 1013")
         request = info.context.request
         if isinstance(request, WebSocket):
-            await request.close(code=CLOSE_SLOW_CONSUMER, reason="slow consumer")
+            await close_slow_consumer(request)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import Self
 
 import strawberry
 
 from kimgraph import models
 from kimgraph.accounts.principals import Principal
 from kimgraph.context import Info
-from schema.common import Node, UserError, encode_global_id
-
-if TYPE_CHECKING:
-    from schema.kims import Kim
-    from schema.regions import Region
+from kimgraph.cursors import encode_id
+from schema.common import Node, UserError, user_errors_field
+from schema.kims import Kim, load_kim
+from schema.regions import Region, load_region, region_of
 
 
 @strawberry.enum(description="What kind of caller someone is.")
@@ -32,15 +31,6 @@ class Role(enum.Enum):
     PARTNER = strawberry.enum_value(
         "PARTNER", description="A partner app's API key: read its region, never PII."
     )
-
-
-async def _region(info: Info, code: str | None) -> Region | None:
-    from schema.regions import region_from_model
-
-    if code is None:
-        return None
-    row = await info.context.loaders.regions_by_code.load(code)
-    return region_from_model(row) if row is not None else None
 
 
 @strawberry.type(description="Who the current caller is and where it may act.")
@@ -61,21 +51,12 @@ class Viewer:
         return self.principal.display_name
 
     @strawberry.field(description="The region whose subtree is the caller's scope.")
-    async def scope(
-        self, info: Info
-    ) -> Annotated[Region, strawberry.lazy("schema.regions")] | None:
-        return await _region(info, self.principal.region_code)
+    async def scope(self, info: Info) -> Region | None:
+        return await load_region(info, self.principal.region_code)
 
     @strawberry.field(description="The KIM a KIM account acts for; null otherwise.")
-    async def kim(
-        self, info: Info
-    ) -> Annotated[Kim, strawberry.lazy("schema.kims")] | None:
-        from schema.kims import Kim
-
-        if self.principal.kim_id is None:
-            return None
-        row = await info.context.loaders.kims_by_id.load(self.principal.kim_id)
-        return Kim.from_model(row) if row is not None else None
+    async def kim(self, info: Info) -> Kim | None:
+        return await load_kim(info, self.principal.kim_id)
 
 
 @strawberry.type(description="A partner app's API key; the key itself is never shown.")
@@ -93,15 +74,11 @@ class ApiKey(Node):
 
     @strawberry.field(description="Opaque global id.")
     def id(self) -> strawberry.ID:
-        return encode_global_id("ApiKey", str(self.key))
+        return strawberry.ID(encode_id("ApiKey", self.key))
 
     @strawberry.field(description="The region whose subtree the key may read.")
-    async def region(
-        self, info: Info
-    ) -> Annotated[Region, strawberry.lazy("schema.regions")]:
-        region = await _region(info, self.region_code)
-        assert region is not None, "the region foreign key guarantees it exists"
-        return region
+    async def region(self, info: Info) -> Region:
+        return await region_of(info, self.region_code)
 
     @classmethod
     def from_model(cls, row: models.ApiKey) -> Self:
@@ -132,9 +109,7 @@ class TokenCreatePayload:
     expires_at: datetime | None = strawberry.field(
         default=None, description="When the token stops working."
     )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why no token was issued."
-    )
+    user_errors: list[UserError] = user_errors_field("Why no token was issued.")
 
 
 @strawberry.type(description="The result of tokenRevoke.")
@@ -145,6 +120,4 @@ class TokenRevokePayload:
     closed_connections: int = strawberry.field(
         default=0, description="How many live WebSocket connections it closed."
     )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing was revoked."
-    )
+    user_errors: list[UserError] = user_errors_field("Why nothing was revoked.")

@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import Self
 
 import strawberry
 
 from kimgraph import announcements, models
-from kimgraph.announcements.queries import (
-    AnnouncementFilter,
-    PageKey,
-    announcement_page,
-    page_key,
-)
+from kimgraph.announcements.queries import BoardPage, page_key
 from kimgraph.context import Info
-from kimgraph.errors import InvalidCursorError
-from kimgraph.events import log
-from schema.common import (
-    Edge,
-    Node,
-    PageInfo,
-    UserError,
-    encode_global_id,
-    page_size,
+from kimgraph.cursors import (
+    CursorKind,
+    encode_cursor,
+    encode_event_cursor,
+    encode_id,
 )
-
-if TYPE_CHECKING:
-    from schema.kims import Kim
-    from schema.regions import Region
+from schema.common import Edge, Node, PageInfo, UserError, page_info, user_errors_field
+from schema.kims import Kim, load_kim
+from schema.regions import Region, region_from_model
 
 
 @strawberry.enum(description="What an announcement is about.")
@@ -98,7 +86,7 @@ class Announcement(Node):
 
     @strawberry.field(description="Opaque global id; pass it to `node(id:)`.")
     def id(self) -> strawberry.ID:
-        return encode_global_id("Announcement", str(self.row.id))
+        return strawberry.ID(encode_id("Announcement", self.row.id))
 
     @strawberry.field(description="Headline, 1-200 characters.")
     def title(self) -> str:
@@ -122,11 +110,7 @@ class Announcement(Node):
         return AnnouncementStatus[announcements.status_of(self.row, now).name]
 
     @strawberry.field(description="Where it was published, relays included.")
-    async def targets(
-        self, info: Info
-    ) -> list[Annotated[Region, strawberry.lazy("schema.regions")]]:
-        from schema.regions import region_from_model
-
+    async def targets(self, info: Info) -> list[Region]:
         codes = self.preloaded_targets
         if codes is None:
             codes = tuple(
@@ -136,15 +120,8 @@ class Announcement(Node):
         return [region_from_model(r) for r in rows if r is not None]
 
     @strawberry.field(description="The KIM that posted it; null for an office.")
-    async def kim(
-        self, info: Info
-    ) -> Annotated[Kim, strawberry.lazy("schema.kims")] | None:
-        from schema.kims import Kim
-
-        if self.row.kim_id is None:
-            return None
-        row = await info.context.loaders.kims_by_id.load(self.row.kim_id)
-        return Kim.from_model(row) if row is not None else None
+    async def kim(self, info: Info) -> Kim | None:
+        return await load_kim(info, self.row.kim_id)
 
     @strawberry.field(description="Display name of the office or KIM that posted it.")
     def published_by(self) -> str:
@@ -186,33 +163,6 @@ class Announcement(Node):
         return cls(row=row, preloaded_targets=tuple(targets) if targets else None)
 
 
-_PAGE_PREFIX = "ann|"
-
-
-def encode_page_cursor(key: PageKey) -> str:
-    """The cursor of a row in board order."""
-    priority, valid_from, row_id = key
-    raw = f"{_PAGE_PREFIX}{priority}|{valid_from.isoformat()}|{row_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_page_cursor(cursor: str | None) -> PageKey | None:
-    """The board-order key inside a cursor; InvalidCursorError if it is not one."""
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, priority, valid_from, row_id = raw.split("|")
-        if prefix + "|" != _PAGE_PREFIX:
-            raise ValueError(prefix)
-        return int(priority), datetime.fromisoformat(valid_from), int(row_id)
-    except (ValueError, binascii.Error, UnicodeError):
-        raise InvalidCursorError(
-            f"{cursor!r} is not a cursor of this list; pass an endCursor or "
-            "edge cursor it returned"
-        ) from None
-
-
 @strawberry.type(description="A page of announcements, EMERGENCY first, then newest.")
 class AnnouncementConnection:
     edges: list[Edge[Announcement]] = strawberry.field(description="This page.")
@@ -223,26 +173,22 @@ class AnnouncementConnection:
         "announcementEvents with `after: eventCursor` to get every change since."
     )
 
-
-def announcement_connection(
-    rows: Sequence[models.Announcement],
-    has_next_page: bool,
-    total: int,
-    event_cursor: str,
-) -> AnnouncementConnection:
-    """A connection page of announcements keyed by board order."""
-    edges = [
-        Edge(cursor=encode_page_cursor(page_key(r)), node=Announcement.from_model(r))
-        for r in rows
-    ]
-    return AnnouncementConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next_page, end_cursor=edges[-1].cursor if edges else None
-        ),
-        total_count=total,
-        event_cursor=event_cursor,
-    )
+    @classmethod
+    def of(cls, page: BoardPage) -> Self:
+        """A page in board order, and the event position read before it."""
+        edges = [
+            Edge(
+                cursor=encode_cursor(CursorKind.ANNOUNCEMENT, *page_key(row)),
+                node=Announcement.from_model(row),
+            )
+            for row in page.rows
+        ]
+        return cls(
+            edges=edges,
+            page_info=page_info(edges, page.has_next),
+            total_count=page.total,
+            event_cursor=encode_event_cursor(page.position),
+        )
 
 
 @strawberry.type(description="A change to an announcement, live or replayed.")
@@ -303,9 +249,7 @@ class AnnouncementPayload:
     announcement: Announcement | None = strawberry.field(
         default=None, description="The announcement; null if userErrors is not empty."
     )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing changed."
-    )
+    user_errors: list[UserError] = user_errors_field("Why nothing changed.")
 
 
 @strawberry.type(description="The result of announcementPublish.")
@@ -326,14 +270,3 @@ class AnnouncementWithdrawPayload(AnnouncementPayload):
 @strawberry.type(description="The result of announcementRelay.")
 class AnnouncementRelayPayload(AnnouncementPayload):
     pass
-
-
-async def announcements_page(
-    info: Info, where: AnnouncementFilter, first: int | None, after: str | None
-) -> AnnouncementConnection:
-    """One page of what a region shows, with the event position read before it."""
-    position = await log.position()
-    rows, has_next, total = await announcement_page(
-        where, info.context.clock.now(), decode_page_cursor(after), page_size(first)
-    )
-    return announcement_connection(rows, has_next, total, log.encode_cursor(position))

@@ -1,12 +1,10 @@
-"""Node helpers, connections, cursors and UserError shared by every domain."""
+"""Node, connections and their paging, and UserError: shared by every domain."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
-from collections.abc import Callable
-from typing import Annotated, Any, Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import strawberry
 from strawberry.extensions.field_extension import (
@@ -14,12 +12,14 @@ from strawberry.extensions.field_extension import (
     FieldExtension,
     SyncExtensionResolver,
 )
+from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
+from kimgraph.context import Info
 from kimgraph.errors import (
     InvalidArgumentError,
-    InvalidCursorError,
     Problem,
+    ProblemCode,
     UserInputError,
 )
 
@@ -27,6 +27,16 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Ordered(Protocol):
+    """A key of a keyset order (code, id, board position)."""
+
+    def __lt__(self, other: Any, /) -> bool: ...
+
+
+Key = TypeVar("Key", bound=Ordered)
 
 First = Annotated[
     int | None,
@@ -41,46 +51,17 @@ After = Annotated[
 ]
 
 
-def encode_global_id(type_name: str, key: str) -> strawberry.ID:
-    """The opaque `id` of a Node: base64 of "Type:key"."""
-    raw = f"{type_name}:{key}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+def schema_type(info: Info, name: str) -> Any:
+    """The class of the running schema's object type `name`.
 
-
-def decode_global_id(global_id: str) -> tuple[str, str] | None:
-    """(type name, key) of an id made by encode_global_id; None if it is not one."""
-    try:
-        padded = global_id + "=" * (-len(global_id) % 4)
-        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
-    except (ValueError, binascii.Error, UnicodeError):
-        return None
-    type_name, sep, key = text.partition(":")
-    if not sep or not type_name or not key:
-        return None
-    return type_name, key
-
-
-def encode_cursor(kind: str, key: str) -> str:
-    """An opaque keyset cursor."""
-    return base64.urlsafe_b64encode(f"{kind}|{key}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(kind: str, cursor: str | None) -> str | None:
-    """The key inside a cursor made by encode_cursor(kind, …); None for no cursor."""
-    if cursor is None:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
-    except (ValueError, binascii.Error, UnicodeError):
-        text = ""
-    found_kind, sep, key = text.partition("|")
-    if not sep or found_kind != kind or not key:
-        raise InvalidCursorError(
-            f"{cursor!r} is not a cursor of this list; pass an endCursor or "
-            "edge cursor it returned"
-        )
-    return key
+    For a field that makes a type of a module above its own, which it names
+    with strawberry.lazy: taking the class from the schema, as Strawberry's
+    relay does for node ids, keeps schema modules importing one way only.
+    """
+    definition = info.schema.get_type_by_name(name)
+    if not isinstance(definition, StrawberryObjectDefinition):
+        raise LookupError(f"the schema has no object type {name}")
+    return definition.origin
 
 
 def page_size(first: int | None) -> int:
@@ -127,28 +108,73 @@ class Connection(Generic[T]):
     )
 
 
+def page_info(edges: Sequence[Edge[Any]], has_next_page: bool) -> PageInfo:
+    """Where a page with these edges sits."""
+    return PageInfo(
+        has_next_page=has_next_page, end_cursor=edges[-1].cursor if edges else None
+    )
+
+
+def connection(
+    rows: Sequence[R],
+    has_next_page: bool,
+    total: int,
+    cursor: Callable[[R], str],
+    node: Callable[[R], T],
+) -> Connection[T]:
+    """A page of rows as a connection: each row's cursor and node."""
+    edges = [Edge(cursor=cursor(row), node=node(row)) for row in rows]
+    return Connection(
+        edges=edges, page_info=page_info(edges, has_next_page), total_count=total
+    )
+
+
+def loaded_page(
+    rows: Sequence[R],
+    after: Key | None,
+    limit: int,
+    key: Callable[[R], Key],
+    *,
+    descending: bool = False,
+) -> tuple[list[R], bool, int]:
+    """A page of a list already loaded in key order: rows after `after`; more?; all.
+
+    What a keyset query would answer, for a list a loader read whole.
+    """
+    rest = [
+        row
+        for row in rows
+        if after is None or (key(row) < after if descending else after < key(row))
+    ]
+    return rest[:limit], len(rest) > limit, len(rows)
+
+
+# Each value is kimgraph's ProblemCode member: the code a domain error carries
+# is the one the client reads, and a misspelt code does not type-check.
 @strawberry.enum(description="Machine-readable reason a mutation did not happen.")
 class UserErrorCode(enum.Enum):
     INVALID = strawberry.enum_value(
-        "INVALID", description="An input is malformed or breaks a rule."
+        ProblemCode.INVALID, description="An input is malformed or breaks a rule."
     )
     NOT_FOUND = strawberry.enum_value(
-        "NOT_FOUND", description="A referenced object does not exist."
+        ProblemCode.NOT_FOUND, description="A referenced object does not exist."
     )
     OUT_OF_SCOPE = strawberry.enum_value(
-        "OUT_OF_SCOPE", description="The target lies outside the caller's region."
+        ProblemCode.OUT_OF_SCOPE,
+        description="The target lies outside the caller's region.",
     )
     INVALID_TRANSITION = strawberry.enum_value(
-        "INVALID_TRANSITION", description="The workflow does not allow this step."
+        ProblemCode.INVALID_TRANSITION,
+        description="The workflow does not allow this step.",
     )
     CONFLICT = strawberry.enum_value(
-        "CONFLICT", description="The object changed since the given revision."
+        ProblemCode.CONFLICT, description="The object changed since the given revision."
     )
     RATE_LIMITED = strawberry.enum_value(
-        "RATE_LIMITED", description="Too many requests; try again later."
+        ProblemCode.RATE_LIMITED, description="Too many requests; try again later."
     )
     INVALID_CREDENTIALS = strawberry.enum_value(
-        "INVALID_CREDENTIALS", description="Wrong username or password."
+        ProblemCode.INVALID_CREDENTIALS, description="Wrong username or password."
     )
 
 
@@ -199,9 +225,6 @@ def mutation(description: str) -> Any:
     return strawberry.mutation(description=description, extensions=[UserErrors()])
 
 
-def decode_id(type_name: str, global_id: str) -> int | None:
-    """The integer key of a global id of this type; None if it is not one."""
-    decoded = decode_global_id(global_id)
-    if decoded is None or decoded[0] != type_name or not decoded[1].isdigit():
-        return None
-    return int(decoded[1])
+def user_errors_field(description: str) -> Any:
+    """A payload's userErrors field; `description` says what did not happen."""
+    return strawberry.field(default_factory=list, description=description)

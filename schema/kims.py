@@ -5,29 +5,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import Self
 
 import strawberry
 
 from kimgraph import models
 from kimgraph.context import Info
-from kimgraph.errors import InvalidCursorError
-from schema.common import (
-    Connection,
-    Edge,
-    Node,
-    PageInfo,
-    UserError,
-    decode_cursor,
-    encode_cursor,
-    encode_global_id,
-    page_size,
-)
-
-if TYPE_CHECKING:
-    from schema.regions import Region
-
-KIM_CURSOR = "kim"
+from kimgraph.cursors import CursorKind, encode_cursor, encode_id
+from schema.common import Connection, Node, UserError, connection, user_errors_field
+from schema.regions import Region, region_of
 
 
 @strawberry.enum(description="A member's office in a KIM.")
@@ -51,7 +37,7 @@ class KimMember(Node):
 
     @strawberry.field(description="Opaque global id; pass it to `kimMemberRemove`.")
     def id(self) -> strawberry.ID:
-        return encode_global_id("KimMember", str(self.key))
+        return strawberry.ID(encode_id("KimMember", self.key))
 
     @classmethod
     def from_model(cls, row: models.KimMember) -> Self:
@@ -79,17 +65,11 @@ class Kim(Node):
 
     @strawberry.field(description="Opaque global id; pass it to `node(id:)`.")
     def id(self) -> strawberry.ID:
-        return encode_global_id("Kim", str(self.key))
+        return strawberry.ID(encode_id("Kim", self.key))
 
     @strawberry.field(description="The desa/kelurahan (or kecamatan) the KIM serves.")
-    async def region(
-        self, info: Info
-    ) -> Annotated[Region, strawberry.lazy("schema.regions")]:
-        from schema.regions import region_from_model
-
-        row = await info.context.loaders.regions_by_code.load(self.region_code)
-        assert row is not None, "the region foreign key guarantees it exists"
-        return region_from_model(row)
+    async def region(self, info: Info) -> Region:
+        return await region_of(info, self.region_code)
 
     @strawberry.field(
         description="Its members: ketua, sekretaris, bendahara, then anggota."
@@ -111,46 +91,26 @@ class Kim(Node):
             updated_at=row.updated_at,
         )
 
-
-KimConnection = Connection[Kim]
-
-
-def kim_connection(
-    rows: Sequence[models.Kim], has_next_page: bool, total: int
-) -> Connection[Kim]:
-    """A connection page of KIM keyed by id."""
-    edges = [
-        Edge(cursor=encode_cursor(KIM_CURSOR, str(row.id)), node=Kim.from_model(row))
-        for row in rows
-    ]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next_page,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=total,
-    )
+    @classmethod
+    def connection_of(
+        cls, rows: Sequence[models.Kim], has_next_page: bool, total: int
+    ) -> Connection[Self]:
+        """A page of KIM rows, in id order, as a connection."""
+        return connection(
+            rows,
+            has_next_page,
+            total,
+            cursor=lambda row: encode_cursor(CursorKind.KIM, row.id),
+            node=cls.from_model,
+        )
 
 
-def kim_cursor_key(after: str | None) -> int | None:
-    """The id inside a KIM cursor."""
-    key = decode_cursor(KIM_CURSOR, after)
-    if key is None:
+async def load_kim(info: Info, kim_id: int | None) -> Kim | None:
+    """The KIM with this id, through the operation's loader; None if none."""
+    if kim_id is None:
         return None
-    if not key.isdigit():
-        raise InvalidCursorError(f"{after!r} is not a cursor of this list")
-    return int(key)
-
-
-def kim_connection_from_list(
-    rows: Sequence[models.Kim], first: int | None, after: str | None
-) -> Connection[Kim]:
-    """A page of an already loaded, id-ordered list of KIM."""
-    limit = page_size(first)
-    after_id = kim_cursor_key(after)
-    remaining = [row for row in rows if after_id is None or row.id > after_id]
-    return kim_connection(remaining[:limit], len(remaining) > limit, len(rows))
+    row = await info.context.loaders.kims_by_id.load(kim_id)
+    return Kim.from_model(row) if row is not None else None
 
 
 @strawberry.input(description="A member to add to a KIM.")
@@ -194,9 +154,7 @@ class KimRegisterPayload:
     kim: Kim | None = strawberry.field(
         default=None, description="The new KIM; null if userErrors is not empty."
     )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing was registered."
-    )
+    user_errors: list[UserError] = user_errors_field("Why nothing was registered.")
 
 
 @strawberry.type(description="The result of kimUpdate.")
@@ -204,9 +162,7 @@ class KimUpdatePayload:
     kim: Kim | None = strawberry.field(
         default=None, description="The changed KIM; null if userErrors is not empty."
     )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing changed."
-    )
+    user_errors: list[UserError] = user_errors_field("Why nothing changed.")
 
 
 @strawberry.type(description="The result of kimMemberAdd.")
@@ -217,9 +173,7 @@ class KimMemberAddPayload:
     member: KimMember | None = strawberry.field(
         default=None, description="The new member; null on userErrors."
     )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why no member was added."
-    )
+    user_errors: list[UserError] = user_errors_field("Why no member was added.")
 
 
 @strawberry.type(description="The result of kimMemberRemove.")
@@ -227,6 +181,4 @@ class KimMemberRemovePayload:
     kim: Kim | None = strawberry.field(
         default=None, description="The KIM without the member; null on userErrors."
     )
-    user_errors: list[UserError] = strawberry.field(
-        default_factory=list, description="Why nothing was removed."
-    )
+    user_errors: list[UserError] = user_errors_field("Why nothing was removed.")

@@ -9,27 +9,32 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from kimgraph import models, regions
-from kimgraph.announcements.queries import AnnouncementFilter
+from kimgraph.announcements.queries import (
+    BoardKey,
+    BoardPage,
+    page_key,
+    read_page_key,
+)
 from kimgraph.context import Info
+from kimgraph.cursors import CursorKind, decode_cursor, encode_cursor, encode_id, row_id
 from schema.common import (
     DEFAULT_PAGE_SIZE,
     After,
     Connection,
-    Edge,
     First,
     Node,
-    PageInfo,
-    decode_cursor,
-    encode_cursor,
-    encode_global_id,
+    connection,
+    loaded_page,
     page_size,
+    schema_type,
 )
 
+# schema.kims and schema.announcements import this module, so the two fields
+# here that return their types name them lazily and take the classes from the
+# running schema (schema_type): imports between schema modules run one way.
 if TYPE_CHECKING:
     from schema.announcements import AnnouncementConnection
     from schema.kims import Kim
-
-REGION_CURSOR = "region"
 
 
 @strawberry.enum(description="Administrative level of a region.")
@@ -89,16 +94,13 @@ class Region(Node):
 
     @strawberry.field(description="Opaque global id; pass it to `node(id:)`.")
     def id(self) -> strawberry.ID:
-        return encode_global_id(type(self).__name__, self.code)
+        return strawberry.ID(encode_id(type(self).__name__, self.code))
 
     @strawberry.field(
         description="The region directly above this one; null for a provinsi."
     )
     async def parent(self, info: Info) -> Region | None:
-        if self.parent_code is None:
-            return None
-        row = await info.context.loaders.regions_by_code.load(self.parent_code)
-        return region_from_model(row) if row is not None else None
+        return await load_region(info, self.parent_code)
 
     @strawberry.field(
         description="Every region above this one, outermost (the provinsi) first."
@@ -116,8 +118,10 @@ class Region(Node):
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
     ) -> Connection[Region]:
+        limit = page_size(first)
+        after_code = decode_cursor(CursorKind.REGION, after, str)
         rows = await info.context.loaders.region_children_by_code.load(self.code)
-        return region_connection_from_list(rows, first, after)
+        return region_connection(*loaded_page(rows, after_code, limit, key=_code))
 
     @strawberry.field(
         description="KIM serving this region or a region below it, oldest first."
@@ -128,10 +132,11 @@ class Region(Node):
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
     ) -> Connection[Annotated[Kim, strawberry.lazy("schema.kims")]]:
-        from schema.kims import kim_connection_from_list
-
+        kim: type[Kim] = schema_type(info, "Kim")
+        limit = page_size(first)
+        after_id = decode_cursor(CursorKind.KIM, after, row_id)
         rows = await info.context.loaders.kims_within_code.load(self.code)
-        return kim_connection_from_list(rows, first, after)
+        return kim.connection_of(*loaded_page(rows, after_id, limit, key=_id))
 
     @strawberry.field(
         description="Announcements visible here: targeted at this region or a "
@@ -146,10 +151,15 @@ class Region(Node):
             bool, strawberry.argument(description="Only ACTIVE ones (the default).")
         ] = True,
     ) -> Annotated[AnnouncementConnection, strawberry.lazy("schema.announcements")]:
-        from schema.announcements import announcements_page
-
-        where = AnnouncementFilter(region=self.code, active_only=active_only)
-        return await announcements_page(info, where, first, after)
+        board_page: type[AnnouncementConnection]
+        board_page = schema_type(info, "AnnouncementConnection")
+        after_key = decode_cursor(CursorKind.ANNOUNCEMENT, after, read_page_key)
+        limit = page_size(first)
+        board = await info.context.loaders.boards_by_key.load(
+            BoardKey(self.code, active_only, info.context.clock.now())
+        )
+        page = loaded_page(board.rows, after_key, limit, key=page_key, descending=True)
+        return board_page.of(BoardPage(board.position, *page))
 
 
 async def _children(
@@ -198,9 +208,9 @@ class Kecamatan(Region):
 
 async def _kecamatan_of(region: Region, info: Info) -> Kecamatan:
     assert region.parent_code is not None, "a desa or kelurahan always has a parent"
-    row = await info.context.loaders.regions_by_code.load(region.parent_code)
-    assert row is not None, "the region foreign key guarantees the parent exists"
-    return Kecamatan.from_model(row)
+    parent = await region_of(info, region.parent_code)
+    assert isinstance(parent, Kecamatan), "a desa or kelurahan is in a kecamatan"
+    return parent
 
 
 @strawberry.type(description="A kelurahan (urban village).")
@@ -234,29 +244,37 @@ def region_from_model(row: models.Region) -> Region:
     return _TYPE_BY_LEVEL[row.level].from_model(row)
 
 
+async def load_region(info: Info, code: str | None) -> Region | None:
+    """The region with this code, through the operation's loader; None if none."""
+    if code is None:
+        return None
+    row = await info.context.loaders.regions_by_code.load(code)
+    return region_from_model(row) if row is not None else None
+
+
+async def region_of(info: Info, code: str) -> Region:
+    """The region a row's foreign key names, which therefore exists."""
+    region = await load_region(info, code)
+    assert region is not None, "the region foreign key guarantees it exists"
+    return region
+
+
+def _code(row: models.Region) -> str:
+    return row.code
+
+
+def _id(row: models.Kim) -> int:
+    return row.id
+
+
 def region_connection(
     rows: Sequence[models.Region], has_next_page: bool, total: int
 ) -> Connection[Region]:
-    """A connection page of regions keyed by code."""
-    edges = [
-        Edge(cursor=encode_cursor(REGION_CURSOR, row.code), node=region_from_model(row))
-        for row in rows
-    ]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next_page,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=total,
+    """A page of regions, in code order, as a connection."""
+    return connection(
+        rows,
+        has_next_page,
+        total,
+        cursor=lambda row: encode_cursor(CursorKind.REGION, row.code),
+        node=region_from_model,
     )
-
-
-def region_connection_from_list(
-    rows: Sequence[models.Region], first: int | None, after: str | None
-) -> Connection[Region]:
-    """A page of an already loaded, code-ordered list of regions."""
-    limit = page_size(first)
-    after_code = decode_cursor(REGION_CURSOR, after)
-    remaining = [row for row in rows if after_code is None or row.code > after_code]
-    return region_connection(remaining[:limit], len(remaining) > limit, len(rows))

@@ -24,6 +24,10 @@ OTHER_DESA = "61.04.18.2003"
 REPORTER_CONTACT = "0812-5550-1234"
 
 
+async def nobody_listens(position: int, /) -> None:
+    """The doorbell of setup and of domain-level tests: no hub follows the log."""
+
+
 @functools.cache
 def password_hash() -> str:
     """One argon2 hash for every test account: hashing is slow on purpose."""
@@ -102,6 +106,7 @@ async def make_cast(clock: Clock) -> Cast:
     home_announcement = (
         await announcements.publish(
             clock,
+            nobody_listens,
             ROOT,
             announcements.Draft(
                 title="Posyandu Suka Bangun",
@@ -114,6 +119,7 @@ async def make_cast(clock: Clock) -> Cast:
     other_announcement = (
         await announcements.publish(
             clock,
+            nobody_listens,
             ROOT,
             announcements.Draft(
                 title="Gotong royong Padang",
@@ -127,6 +133,7 @@ async def make_cast(clock: Clock) -> Cast:
     home_aspiration = (
         await aspirations.submit(
             clock,
+            nobody_listens,
             ROOT,
             aspirations.Submission(
                 region=HOME_DESA,

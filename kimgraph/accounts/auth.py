@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from kimgraph import models
 from kimgraph.accounts.principals import ACCOUNT_ROLES, ANONYMOUS, Principal, Role
 from kimgraph.clock import Clock
-from kimgraph.errors import Problem, UnauthenticatedError, UserInputError
+from kimgraph.errors import Problem, ProblemCode, UnauthenticatedError, UserInputError
 from kimgraph.rate_limit import RateLimiter
 from kimgraph.regions.codes import is_within, validate
 
@@ -70,7 +70,7 @@ async def create_account(
     if not _USERNAME.fullmatch(username):
         problems.append(
             Problem(
-                "INVALID",
+                ProblemCode.INVALID,
                 "username must be 3-64 characters of a-z, 0-9, '_', '.' or '-', "
                 "starting with a letter or digit",
                 ["username"],
@@ -78,50 +78,60 @@ async def create_account(
         )
     elif await models.Account.exists(username=username):
         problems.append(
-            Problem("INVALID", f"username {username!r} is taken", ["username"])
+            Problem(
+                ProblemCode.INVALID, f"username {username!r} is taken", ["username"]
+            )
         )
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(
             Problem(
-                "INVALID",
+                ProblemCode.INVALID,
                 f"password must have at least {MIN_PASSWORD_LENGTH} characters",
                 ["password"],
             )
         )
     if role not in ACCOUNT_ROLES:
         problems.append(
-            Problem("INVALID", f"accounts cannot have role {role}", ["role"])
+            Problem(ProblemCode.INVALID, f"accounts cannot have role {role}", ["role"])
         )
     kim = None
     if role is Role.KIM:
         if kim_id is None:
-            problems.append(Problem("INVALID", "a KIM account needs its KIM", ["kim"]))
+            problems.append(
+                Problem(ProblemCode.INVALID, "a KIM account needs its KIM", ["kim"])
+            )
         else:
             kim = await models.Kim.get_or_none(id=kim_id)
             if kim is None:
                 problems.append(
-                    Problem("NOT_FOUND", f"no KIM has id {kim_id}", ["kim"])
+                    Problem(ProblemCode.NOT_FOUND, f"no KIM has id {kim_id}", ["kim"])
                 )
     elif kim_id is not None:
         problems.append(
-            Problem("INVALID", "only a KIM account is linked to a KIM", ["kim"])
+            Problem(
+                ProblemCode.INVALID, "only a KIM account is linked to a KIM", ["kim"]
+            )
         )
     if kim is not None:
         if region_code is not None and region_code != kim.region_id:
             problems.append(
                 Problem(
-                    "INVALID",
+                    ProblemCode.INVALID,
                     f"a KIM account's region is its KIM's region {kim.region_id}",
                     ["region"],
                 )
             )
         region_code = kim.region_id
     if region_code is None:
-        problems.append(Problem("INVALID", "a region is required", ["region"]))
+        problems.append(
+            Problem(ProblemCode.INVALID, "a region is required", ["region"])
+        )
     elif not await models.Region.exists(code=validate(region_code)):
         problems.append(
             Problem(
-                "NOT_FOUND", f"there is no region with code {region_code}", ["region"]
+                ProblemCode.NOT_FOUND,
+                f"there is no region with code {region_code}",
+                ["region"],
             )
         )
     if problems:
@@ -188,7 +198,7 @@ async def issue_token(
     if throttle is not None and (wait := throttle.wait(client, username)) > 0:
         raise UserInputError(
             Problem(
-                "RATE_LIMITED",
+                ProblemCode.RATE_LIMITED,
                 "too many failed sign-ins; try again in "
                 f"{max(1, math.ceil(wait / 60))} minute(s)",
                 None,
@@ -202,7 +212,7 @@ async def issue_token(
         if throttle is not None:
             throttle.failed(client, username)
         raise UserInputError(
-            Problem("INVALID_CREDENTIALS", "wrong username or password", None)
+            Problem(ProblemCode.INVALID_CREDENTIALS, "wrong username or password", None)
         )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
@@ -227,11 +237,15 @@ async def create_api_key(
     name = name.strip()
     problems = []
     if not 1 <= len(name) <= 100:
-        problems.append(Problem("INVALID", "name must have 1-100 characters", ["name"]))
+        problems.append(
+            Problem(ProblemCode.INVALID, "name must have 1-100 characters", ["name"])
+        )
     if not await models.Region.exists(code=validate(region_code)):
         problems.append(
             Problem(
-                "NOT_FOUND", f"there is no region with code {region_code}", ["region"]
+                ProblemCode.NOT_FOUND,
+                f"there is no region with code {region_code}",
+                ["region"],
             )
         )
     if problems:
@@ -258,7 +272,7 @@ async def revoke_api_key(clock: Clock, key_id: int) -> models.ApiKey:
     row = await models.ApiKey.get_or_none(id=key_id)
     if row is None:
         raise UserInputError(
-            Problem("NOT_FOUND", f"no API key has id {key_id}", ["id"])
+            Problem(ProblemCode.NOT_FOUND, f"no API key has id {key_id}", ["id"])
         )
     if row.revoked_at is None:
         row.revoked_at = clock.now()

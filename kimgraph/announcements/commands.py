@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tortoise.transactions import in_transaction
-
 from kimgraph import models, timers
 from kimgraph.accounts.authorization import Action, enforce, in_scope
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.announcements.records import EventKind, Status, record_event, status_of
 from kimgraph.announcements.timers import TIMER_EXPIRE, TIMER_PUBLISH
 from kimgraph.clock import Clock
-from kimgraph.errors import Problem, UserInputError, invalid, not_found
+from kimgraph.errors import Problem, ProblemCode, UserInputError, invalid, not_found
+from kimgraph.events import log
+from kimgraph.events.bus import Doorbell
 from kimgraph.models import AnnouncementCategory, AnnouncementPriority
 from kimgraph.regions.codes import validate
 
@@ -68,7 +68,9 @@ def _check_text(
         if not 1 <= len(title) <= MAX_TITLE:
             problems.append(
                 Problem(
-                    "INVALID", f"must have 1-{MAX_TITLE} characters", ["input", "title"]
+                    ProblemCode.INVALID,
+                    f"must have 1-{MAX_TITLE} characters",
+                    ["input", "title"],
                 )
             )
     if body is not None:
@@ -76,7 +78,9 @@ def _check_text(
         if not 1 <= len(body) <= MAX_BODY:
             problems.append(
                 Problem(
-                    "INVALID", f"must have 1-{MAX_BODY} characters", ["input", "body"]
+                    ProblemCode.INVALID,
+                    f"must have 1-{MAX_BODY} characters",
+                    ["input", "body"],
                 )
             )
     return title, body
@@ -96,13 +100,17 @@ async def _check_targets(
         )
     }
     problems = [
-        Problem("NOT_FOUND", f"there is no region with code {code}", [*field, str(i)])
+        Problem(
+            ProblemCode.NOT_FOUND,
+            f"there is no region with code {code}",
+            [*field, str(i)],
+        )
         for i, code in enumerate(unique)
         if code not in existing
     ]
     problems += [
         Problem(
-            "OUT_OF_SCOPE",
+            ProblemCode.OUT_OF_SCOPE,
             f"region {code} lies outside your region {principal.region_code}",
             [*field, str(i)],
         )
@@ -114,7 +122,9 @@ async def _check_targets(
     return unique
 
 
-async def publish(clock: Clock, principal: Principal, draft: Draft) -> Outcome:
+async def publish(
+    clock: Clock, doorbell: Doorbell, principal: Principal, draft: Draft
+) -> Outcome:
     """Publish now, or schedule for valid_from; expiry is scheduled too."""
     enforce(principal, Action.ANNOUNCEMENT_PUBLISH)
     now = clock.now()
@@ -124,7 +134,7 @@ async def publish(clock: Clock, principal: Principal, draft: Draft) -> Outcome:
     if draft.valid_until is not None and draft.valid_until <= max(valid_from, now):
         problems.append(
             Problem(
-                "INVALID",
+                ProblemCode.INVALID,
                 "must be later than validFrom and than now",
                 ["input", "validUntil"],
             )
@@ -135,7 +145,7 @@ async def publish(clock: Clock, principal: Principal, draft: Draft) -> Outcome:
     targets = await _check_targets(principal, draft.targets, ("input", "targets"))
     assert title is not None, "a draft always has a title"
     assert body is not None, "a draft always has a body"
-    async with in_transaction() as conn:
+    async with log.transaction(doorbell) as tx:
         row = await models.Announcement.create(
             title=title,
             body=body,
@@ -148,19 +158,19 @@ async def publish(clock: Clock, principal: Principal, draft: Draft) -> Outcome:
             valid_until=draft.valid_until,
             created_at=now,
             updated_at=now,
-            using_db=conn,
+            using_db=tx.conn,
         )
         for code in targets:
             await models.AnnouncementTarget.create(
-                announcement=row, region_id=code, added_at=now, using_db=conn
+                announcement=row, region_id=code, added_at=now, using_db=tx.conn
             )
         event_id = None
         if valid_from <= now:
-            event_id = await record_event(conn, row, EventKind.PUBLISHED, now)
+            event_id = await record_event(tx, row, EventKind.PUBLISHED, now)
         else:
-            await timers.schedule(conn, TIMER_PUBLISH, row.id, valid_from)
+            await timers.schedule(tx.conn, TIMER_PUBLISH, row.id, valid_from)
         if draft.valid_until is not None:
-            await timers.schedule(conn, TIMER_EXPIRE, row.id, draft.valid_until)
+            await timers.schedule(tx.conn, TIMER_EXPIRE, row.id, draft.valid_until)
     return Outcome(row, event_id, targets)
 
 
@@ -170,7 +180,11 @@ async def _publishing_kim(
     if principal.role is Role.KIM:
         if kim_id is not None and kim_id != principal.kim_id:
             problems.append(
-                Problem("OUT_OF_SCOPE", "a KIM publishes as itself", ["input", "kimId"])
+                Problem(
+                    ProblemCode.OUT_OF_SCOPE,
+                    "a KIM publishes as itself",
+                    ["input", "kimId"],
+                )
             )
         return await models.Kim.get_or_none(id=principal.kim_id)
     if kim_id is None:
@@ -178,12 +192,14 @@ async def _publishing_kim(
     kim = await models.Kim.get_or_none(id=kim_id)
     if kim is None:
         problems.append(
-            Problem("NOT_FOUND", "there is no such KIM", ["input", "kimId"])
+            Problem(ProblemCode.NOT_FOUND, "there is no such KIM", ["input", "kimId"])
         )
     elif not in_scope(principal, kim.region_id):
         problems.append(
             Problem(
-                "OUT_OF_SCOPE", "that KIM lies outside your region", ["input", "kimId"]
+                ProblemCode.OUT_OF_SCOPE,
+                "that KIM lies outside your region",
+                ["input", "kimId"],
             )
         )
     return kim
@@ -214,7 +230,7 @@ async def _managed(
     if not allowed:
         raise UserInputError(
             Problem(
-                "OUT_OF_SCOPE",
+                ProblemCode.OUT_OF_SCOPE,
                 "only its publisher or an office over all its targets may change it",
                 ["id"],
             )
@@ -223,7 +239,11 @@ async def _managed(
 
 
 async def update(
-    clock: Clock, principal: Principal, announcement_id: int | None, changes: Changes
+    clock: Clock,
+    doorbell: Doorbell,
+    principal: Principal,
+    announcement_id: int | None,
+    changes: Changes,
 ) -> Outcome:
     """Change text, category, priority or validUntil; stale revisions conflict."""
     row, _ = await _managed(principal, announcement_id)
@@ -235,13 +255,15 @@ async def update(
     ):
         problems.append(
             Problem(
-                "INVALID",
+                ProblemCode.INVALID,
                 "must be later than validFrom and than now",
                 ["input", "validUntil"],
             )
         )
     if row.withdrawn_at is not None:
-        problems.append(Problem("INVALID", "a withdrawn announcement is final", ["id"]))
+        problems.append(
+            Problem(ProblemCode.INVALID, "a withdrawn announcement is final", ["id"])
+        )
     if problems:
         raise UserInputError(*problems)
     values: dict[str, object] = {"updated_at": now, "revision": row.revision + 1}
@@ -256,34 +278,38 @@ async def update(
             values[name] = value
     if changes.clear_valid_until:
         values["valid_until"] = None
-    async with in_transaction() as conn:
+    async with log.transaction(doorbell) as tx:
         changed = (
             await models.Announcement.filter(
                 id=row.id, revision=changes.expected_revision
             )
-            .using_db(conn)
+            .using_db(tx.conn)
             .update(**values)
         )
         if not changed:
             raise UserInputError(
                 Problem(
-                    "CONFLICT",
+                    ProblemCode.CONFLICT,
                     f"the announcement is at revision {row.revision}, not "
                     f"{changes.expected_revision}: reload it and try again",
                     ["input", "expectedRevision"],
                 )
             )
-        await row.refresh_from_db(using_db=conn)
+        await row.refresh_from_db(using_db=tx.conn)
         if changes.clear_valid_until:
-            await timers.cancel(conn, TIMER_EXPIRE, row.id)
+            await timers.cancel(tx.conn, TIMER_EXPIRE, row.id)
         elif changes.valid_until is not None:
-            await timers.schedule(conn, TIMER_EXPIRE, row.id, changes.valid_until)
-        event_id = await record_event(conn, row, EventKind.UPDATED, now)
+            await timers.schedule(tx.conn, TIMER_EXPIRE, row.id, changes.valid_until)
+        event_id = await record_event(tx, row, EventKind.UPDATED, now)
     return Outcome(row, event_id)
 
 
 async def withdraw(
-    clock: Clock, principal: Principal, announcement_id: int | None, reason: str
+    clock: Clock,
+    doorbell: Doorbell,
+    principal: Principal,
+    announcement_id: int | None,
+    reason: str,
 ) -> Outcome:
     """Take an announcement down for good."""
     row, _ = await _managed(principal, announcement_id)
@@ -293,10 +319,10 @@ async def withdraw(
     if row.withdrawn_at is not None:
         raise invalid("the announcement is already withdrawn", "id")
     now = clock.now()
-    async with in_transaction() as conn:
+    async with log.transaction(doorbell) as tx:
         changed = (
             await models.Announcement.filter(id=row.id, withdrawn_at=None)
-            .using_db(conn)
+            .using_db(tx.conn)
             .update(
                 withdrawn_at=now,
                 withdraw_reason=reason,
@@ -306,15 +332,19 @@ async def withdraw(
         )
         if not changed:
             raise invalid("the announcement is already withdrawn", "id")
-        await row.refresh_from_db(using_db=conn)
-        await timers.cancel(conn, TIMER_PUBLISH, row.id)
-        await timers.cancel(conn, TIMER_EXPIRE, row.id)
-        event_id = await record_event(conn, row, EventKind.WITHDRAWN, now)
+        await row.refresh_from_db(using_db=tx.conn)
+        await timers.cancel(tx.conn, TIMER_PUBLISH, row.id)
+        await timers.cancel(tx.conn, TIMER_EXPIRE, row.id)
+        event_id = await record_event(tx, row, EventKind.WITHDRAWN, now)
     return Outcome(row, event_id)
 
 
 async def relay(
-    clock: Clock, principal: Principal, announcement_id: int | None, codes: list[str]
+    clock: Clock,
+    doorbell: Doorbell,
+    principal: Principal,
+    announcement_id: int | None,
+    codes: list[str],
 ) -> Outcome:
     """Pass an announcement on to regions in the caller's own scope."""
     enforce(principal, Action.ANNOUNCEMENT_PUBLISH)
@@ -340,23 +370,23 @@ async def relay(
     new = [code for code in targets if code not in present]
     if not new:
         raise invalid("the announcement already reaches these regions", "targets")
-    async with in_transaction() as conn:
+    async with log.transaction(doorbell) as tx:
         for code in new:
             await models.AnnouncementTarget.create(
                 announcement=row,
                 region_id=code,
                 relayed_by=principal.display_name,
                 added_at=now,
-                using_db=conn,
+                using_db=tx.conn,
             )
         await (
             models.Announcement.filter(id=row.id)
-            .using_db(conn)
+            .using_db(tx.conn)
             .update(revision=row.revision + 1, updated_at=now)
         )
-        await row.refresh_from_db(using_db=conn)
+        await row.refresh_from_db(using_db=tx.conn)
         event_id = (
-            await record_event(conn, row, EventKind.UPDATED, now)
+            await record_event(tx, row, EventKind.UPDATED, now)
             if row.valid_from <= now
             else None
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,8 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from kimgraph import models
+from kimgraph.announcements.records import Status, status_of
+from kimgraph.events import log
 from kimgraph.events.log import EventRecord
 from kimgraph.models import AnnouncementCategory, AnnouncementPriority
 from kimgraph.regions.codes import ancestors_of
@@ -53,10 +56,31 @@ def page_key(row: models.Announcement) -> PageKey:
     return (int(row.priority), row.valid_from, row.id)
 
 
-async def announcement_page(
+def read_page_key(text: str) -> PageKey:
+    """A position from its text "priority|validFrom|id"; ValueError if not one."""
+    priority, valid_from, row_id = text.split("|")
+    return int(priority), datetime.fromisoformat(valid_from), int(row_id)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardPage:
+    """A page in board order, with the event log's position read before it."""
+
+    position: int
+    rows: list[models.Announcement]
+    has_next: bool
+    total: int
+
+
+async def board_page(
     where: AnnouncementFilter, now: datetime, after: PageKey | None, limit: int
-) -> tuple[list[models.Announcement], bool, int]:
-    """A page in board order (EMERGENCY first, then newest); more?; the total."""
+) -> BoardPage:
+    """A page in board order (EMERGENCY first, then newest); more?; the total.
+
+    The position comes first: a subscriber resuming from it misses no change
+    the page does not show.
+    """
+    position = await log.position()
     query = where.queryset(now)
     total = await query.count()
     if after is not None:
@@ -67,7 +91,56 @@ async def announcement_page(
             | Q(priority=priority, valid_from=valid_from, id__lt=row_id)
         )
     rows = await query.order_by("-priority", "-valid_from", "-id").limit(limit + 1)
-    return rows[:limit], len(rows) > limit, total
+    return BoardPage(position, rows[:limit], len(rows) > limit, total)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardKey:
+    """A region's board as `Region.announcements` shows it, at a time."""
+
+    region: str
+    active_only: bool
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """All a region shows, in board order, and the position read before it."""
+
+    position: int
+    rows: list[models.Announcement]
+
+
+async def boards_by_keys(keys: Sequence[BoardKey]) -> dict[BoardKey, Board]:
+    """The boards of many regions in three queries, however many there are.
+
+    Each board is read whole (what targets the region or a region above it)
+    and paged by the caller: one read for all regions of a nested list instead
+    of a paged read per region. The position comes first, as in board_page.
+    """
+    position = await log.position()
+    shown = {key: [*ancestors_of(key.region), key.region] for key in keys}
+    query = models.AnnouncementTarget.filter(
+        region_id__in=sorted({code for codes in shown.values() for code in codes})
+    )
+    if all(key.active_only for key in keys):
+        # Only what could be active at one of the keys' times.
+        query = query.filter(
+            Q(announcement__valid_until=None)
+            | Q(announcement__valid_until__gt=min(key.now for key in keys)),
+            announcement__withdrawn_at=None,
+            announcement__valid_from__lte=max(key.now for key in keys),
+        )
+    targeted: defaultdict[str, list[models.Announcement]] = defaultdict(list)
+    for target in await query.select_related("announcement"):
+        targeted[target.region_id].append(target.announcement)
+    boards = {}
+    for key, codes in shown.items():
+        rows = list({row.id: row for code in codes for row in targeted[code]}.values())
+        if key.active_only:
+            rows = [row for row in rows if status_of(row, key.now) is Status.ACTIVE]
+        boards[key] = Board(position, sorted(rows, key=page_key, reverse=True))
+    return boards
 
 
 async def announcements_by_ids(ids: Sequence[int]) -> dict[int, models.Announcement]:

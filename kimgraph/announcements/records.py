@@ -5,8 +5,6 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
 from kimgraph import models
 from kimgraph.events import log
 
@@ -43,16 +41,16 @@ def status_of(row: models.Announcement, now: datetime) -> Status:
 
 
 async def record_event(
-    conn: BaseDBAsyncClient, row: models.Announcement, kind: EventKind, at: datetime
+    tx: log.Transaction, row: models.Announcement, kind: EventKind, at: datetime
 ) -> int:
     """Append the event of a change to the log, in the change's transaction."""
     targets = (
         await models.AnnouncementTarget.filter(announcement_id=row.id)
-        .using_db(conn)
+        .using_db(tx.conn)
         .values_list("region_id", flat=True)
     )
     record = await log.append(
-        conn,
+        tx,
         stream=STREAM,
         kind=kind,
         entity_id=row.id,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
 from kimgraph import models
 from kimgraph.aspirations import workdays
 from kimgraph.aspirations.records import (
@@ -17,6 +15,7 @@ from kimgraph.aspirations.records import (
 )
 from kimgraph.aspirations.workflow import TIMER, TransitionRequest, check_transition
 from kimgraph.errors import ApiError, UserInputError
+from kimgraph.events import log
 from kimgraph.models.aspirations import AspirationStatus
 from kimgraph.timers import Handler
 
@@ -34,15 +33,15 @@ RESOLVE_NOTE = (
 
 
 async def _fire(
-    conn: BaseDBAsyncClient,
+    tx: log.Transaction,
     entity_id: int,
     due: datetime,
     target: AspirationStatus,
     public_note: str,
-) -> int | None:
-    row = await models.Aspiration.get_or_none(id=entity_id, using_db=conn)
+) -> None:
+    row = await models.Aspiration.get_or_none(id=entity_id, using_db=tx.conn)
     if row is None:
-        return None
+        return
     try:
         plan = check_transition(
             row.status,
@@ -54,9 +53,9 @@ async def _fire(
         )
     except (UserInputError, ApiError):
         # Moved on (or re-timed) since the timer was set: nothing is due.
-        return None
-    return await apply_step(
-        conn,
+        return
+    await apply_step(
+        tx,
         row,
         plan,
         StepText(public_note=public_note),
@@ -66,18 +65,14 @@ async def _fire(
     )
 
 
-async def fire_archive(
-    conn: BaseDBAsyncClient, entity_id: int, due: datetime
-) -> int | None:
+async def fire_archive(tx: log.Transaction, entity_id: int, due: datetime) -> None:
     """Timer: a reporter asked for information did not answer in time."""
-    return await _fire(conn, entity_id, due, AspirationStatus.ARCHIVED, ARCHIVE_NOTE)
+    await _fire(tx, entity_id, due, AspirationStatus.ARCHIVED, ARCHIVE_NOTE)
 
 
-async def fire_resolve(
-    conn: BaseDBAsyncClient, entity_id: int, due: datetime
-) -> int | None:
+async def fire_resolve(tx: log.Transaction, entity_id: int, due: datetime) -> None:
     """Timer: nobody disputed a response in time."""
-    return await _fire(conn, entity_id, due, AspirationStatus.RESOLVED, RESOLVE_NOTE)
+    await _fire(tx, entity_id, due, AspirationStatus.RESOLVED, RESOLVE_NOTE)
 
 
 TIMER_HANDLERS: dict[str, Handler] = {

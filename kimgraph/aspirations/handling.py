@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from kimgraph import models
 from kimgraph.accounts.authorization import Action, enforce
 from kimgraph.accounts.principals import Principal
@@ -27,7 +25,15 @@ from kimgraph.aspirations.workflow import (
     check_transition,
 )
 from kimgraph.clock import Clock
-from kimgraph.errors import ForbiddenError, Problem, UserInputError, invalid
+from kimgraph.errors import (
+    ForbiddenError,
+    Problem,
+    ProblemCode,
+    UserInputError,
+    invalid,
+)
+from kimgraph.events import log
+from kimgraph.events.bus import Doorbell
 from kimgraph.models.aspirations import AspirationStatus
 
 MAX_NOTE = 2_000
@@ -59,12 +65,12 @@ async def reachable(
     )
     if row is None:
         raise UserInputError(
-            Problem("NOT_FOUND", "there is no such aspiration", ["id"])
+            Problem(ProblemCode.NOT_FOUND, "there is no such aspiration", ["id"])
         )
     if access_for(principal, row) is None:
         raise UserInputError(
             Problem(
-                "OUT_OF_SCOPE",
+                ProblemCode.OUT_OF_SCOPE,
                 f"the aspiration's region {row.region_id} lies outside your region "
                 f"{principal.region_code}",
                 ["id"],
@@ -82,7 +88,9 @@ def _clean(
     if len(value) > limit:
         problems.append(
             Problem(
-                "INVALID", f"must have at most {limit} characters", ["input", field]
+                ProblemCode.INVALID,
+                f"must have at most {limit} characters",
+                ["input", field],
             )
         )
     return value
@@ -97,13 +105,21 @@ async def _check_duplicate(
     field = ["input", "duplicateOfId"]
     original = await models.Aspiration.get_or_none(id=original_id)
     if original is None or access_for(principal, original) is None:
-        problems.append(Problem("NOT_FOUND", "there is no such aspiration", field))
+        problems.append(
+            Problem(ProblemCode.NOT_FOUND, "there is no such aspiration", field)
+        )
     elif original.id >= row.id:
-        problems.append(Problem("INVALID", "must name an earlier aspiration", field))
+        problems.append(
+            Problem(ProblemCode.INVALID, "must name an earlier aspiration", field)
+        )
 
 
 async def transition(
-    clock: Clock, principal: Principal, aspiration_id: int | None, step: Step
+    clock: Clock,
+    doorbell: Doorbell,
+    principal: Principal,
+    aspiration_id: int | None,
+    step: Step,
 ) -> Outcome:
     """Move an aspiration one step through the table of DESIGN.md."""
     enforce(principal, Action.ASPIRATION_HANDLE)
@@ -145,9 +161,9 @@ async def transition(
         await _check_duplicate(principal, row, text.duplicate_of_id, problems)
     if problems:
         raise UserInputError(*problems)
-    async with in_transaction() as conn:
+    async with log.transaction(doorbell) as tx:
         event_id = await apply_step(
-            conn,
+            tx,
             row,
             plan,
             text,
@@ -156,7 +172,7 @@ async def transition(
             at=now,
         )
         if event_id is None:
-            current = await models.Aspiration.get(id=row.id, using_db=conn)
+            current = await models.Aspiration.get(id=row.id, using_db=tx.conn)
             raise conflict(current.version, step.expected_version)
     return Outcome(row, event_id)
 
@@ -167,7 +183,7 @@ def _misplaced(target: AspirationStatus, text: StepText) -> list[Problem]:
     if text.assigned_unit is not None and target is not AspirationStatus.DISPOSED:
         problems.append(
             Problem(
-                "INVALID",
+                ProblemCode.INVALID,
                 "assignedUnit applies only when moving to DISPOSED",
                 ["input", "assignedUnit"],
             )
@@ -175,7 +191,7 @@ def _misplaced(target: AspirationStatus, text: StepText) -> list[Problem]:
     if text.duplicate_of_id is not None and target is not AspirationStatus.DUPLICATE:
         problems.append(
             Problem(
-                "INVALID",
+                ProblemCode.INVALID,
                 "duplicateOfId applies only when moving to DUPLICATE",
                 ["input", "duplicateOfId"],
             )
@@ -185,6 +201,7 @@ def _misplaced(target: AspirationStatus, text: StepText) -> list[Problem]:
 
 async def respond(
     clock: Clock,
+    doorbell: Doorbell,
     principal: Principal,
     aspiration_id: int | None,
     message: str,
@@ -207,17 +224,21 @@ async def respond(
     if text is None:
         problems.append(
             Problem(
-                "INVALID", f"must have 1-{MAX_MESSAGE} characters", ["input", "message"]
+                ProblemCode.INVALID,
+                f"must have 1-{MAX_MESSAGE} characters",
+                ["input", "message"],
             )
         )
     if problems:
         raise UserInputError(*problems)
     assert text is not None
     now = clock.now()
-    async with in_transaction() as conn:
-        await models.Aspiration.filter(id=row.id).using_db(conn).update(updated_at=now)
-        await row.refresh_from_db(using_db=conn)
-        event_id = await log_event(conn, row, EventKind.RESPONDED, now)
+    async with log.transaction(doorbell) as tx:
+        await (
+            models.Aspiration.filter(id=row.id).using_db(tx.conn).update(updated_at=now)
+        )
+        await row.refresh_from_db(using_db=tx.conn)
+        event_id = await log_event(tx, row, EventKind.RESPONDED, now)
         response = await models.AspirationResponse.create(
             aspiration_id=row.id,
             event_id=event_id,
@@ -226,13 +247,14 @@ async def respond(
             author_id=principal.account_id,
             author_name=principal.display_name,
             at=now,
-            using_db=conn,
+            using_db=tx.conn,
         )
     return Outcome(row, event_id, response)
 
 
 async def moderate(
     clock: Clock,
+    doorbell: Doorbell,
     principal: Principal,
     aspiration_id: int | None,
     *,
@@ -247,7 +269,7 @@ async def moderate(
     if hidden and why is None:
         problems.append(
             Problem(
-                "INVALID",
+                ProblemCode.INVALID,
                 "a reason is required to hide an aspiration",
                 ["input", "reason"],
             )
@@ -261,16 +283,16 @@ async def moderate(
             "hidden",
         )
     now = clock.now()
-    async with in_transaction() as conn:
+    async with log.transaction(doorbell) as tx:
         changed = await (
             models.Aspiration.filter(id=row.id, hidden=not hidden)
-            .using_db(conn)
+            .using_db(tx.conn)
             .update(
                 hidden=hidden, hidden_reason=why if hidden else None, updated_at=now
             )
         )
         if not changed:
             raise invalid("the aspiration was moderated meanwhile; reload it", "id")
-        await row.refresh_from_db(using_db=conn)
-        event_id = await log_event(conn, row, EventKind.MODERATED, now)
+        await row.refresh_from_db(using_db=tx.conn)
+        event_id = await log_event(tx, row, EventKind.MODERATED, now)
     return Outcome(row, event_id)

@@ -10,7 +10,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kimgraph import models, timers
 from kimgraph.aspirations.workflow import Deadline, TransitionPlan
-from kimgraph.errors import Problem, UserInputError
+from kimgraph.errors import Problem, ProblemCode, UserInputError
 from kimgraph.events import log
 from kimgraph.models.aspirations import AspirationStatus
 
@@ -62,7 +62,7 @@ def conflict(current: int, expected: int) -> UserInputError:
     """The CONFLICT a stale expectedVersion gets."""
     return UserInputError(
         Problem(
-            "CONFLICT",
+            ProblemCode.CONFLICT,
             f"the aspiration is at version {current}, not {expected}: reload it "
             "and try again",
             ["input", "expectedVersion"],
@@ -71,11 +71,11 @@ def conflict(current: int, expected: int) -> UserInputError:
 
 
 async def log_event(
-    conn: BaseDBAsyncClient, row: models.Aspiration, kind: EventKind, at: datetime
+    tx: log.Transaction, row: models.Aspiration, kind: EventKind, at: datetime
 ) -> int:
     """Append an event about row; it carries ids and the region, nothing personal."""
     record = await log.append(
-        conn,
+        tx,
         stream=STREAM,
         kind=kind,
         entity_id=row.id,
@@ -86,7 +86,7 @@ async def log_event(
 
 
 async def apply_step(
-    conn: BaseDBAsyncClient,
+    tx: log.Transaction,
     row: models.Aspiration,
     plan: TransitionPlan,
     text: StepText,
@@ -114,13 +114,13 @@ async def apply_step(
     # The conditional update is the lock: of two steps from one version, one wins.
     changed = (
         await models.Aspiration.filter(id=row.id, version=expected_version)
-        .using_db(conn)
+        .using_db(tx.conn)
         .update(**values)
     )
     if not changed:
         return None
-    await row.refresh_from_db(using_db=conn)
-    event_id = await log_event(conn, row, EventKind.TRANSITIONED, at)
+    await row.refresh_from_db(using_db=tx.conn)
+    event_id = await log_event(tx, row, EventKind.TRANSITIONED, at)
     await models.AspirationTransition.create(
         aspiration_id=row.id,
         event_id=event_id,
@@ -133,9 +133,9 @@ async def apply_step(
         public_note=text.public_note,
         assigned_unit=values.get("assigned_unit"),
         at=at,
-        using_db=conn,
+        using_db=tx.conn,
     )
-    await schedule_deadline(conn, row, plan.deadline)
+    await schedule_deadline(tx.conn, row, plan.deadline)
     return event_id
 
 

@@ -6,8 +6,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.transactions import in_transaction
-
 from kimgraph import models
 from kimgraph.accounts.authorization import in_scope
 from kimgraph.accounts.principals import Principal, Role
@@ -15,7 +13,9 @@ from kimgraph.aspirations import workdays
 from kimgraph.aspirations.records import EventKind, Outcome, log_event
 from kimgraph.aspirations.workflow import Deadline
 from kimgraph.clock import Clock
-from kimgraph.errors import Problem, UserInputError
+from kimgraph.errors import Problem, ProblemCode, UserInputError
+from kimgraph.events import log
+from kimgraph.events.bus import Doorbell
 from kimgraph.models import AspirationCategory, AspirationVisibility
 from kimgraph.models.aspirations import AspirationStatus
 from kimgraph.models.regions import RegionLevel
@@ -72,14 +72,20 @@ def _text(
     if not value:
         if required:
             problems.append(
-                Problem("INVALID", f"must have 1-{limit} characters", ["input", field])
+                Problem(
+                    ProblemCode.INVALID,
+                    f"must have 1-{limit} characters",
+                    ["input", field],
+                )
             )
         return None
     if len(value) > limit:
         # The message never repeats the value: it may be personal data.
         problems.append(
             Problem(
-                "INVALID", f"must have at most {limit} characters", ["input", field]
+                ProblemCode.INVALID,
+                f"must have at most {limit} characters",
+                ["input", field],
             )
         )
     return value
@@ -92,13 +98,15 @@ async def _region(
     field = ["input", "region"]
     if region is None:
         problems.append(
-            Problem("NOT_FOUND", f"there is no region with code {code}", field)
+            Problem(
+                ProblemCode.NOT_FOUND, f"there is no region with code {code}", field
+            )
         )
         return None
     if region.level not in SUBMISSION_LEVELS:
         problems.append(
             Problem(
-                "INVALID",
+                ProblemCode.INVALID,
                 f"an aspiration arises in a desa or kelurahan, not a {region.level}",
                 field,
             )
@@ -106,7 +114,7 @@ async def _region(
     elif principal.role in (Role.KIM, Role.PARTNER) and not in_scope(principal, code):
         problems.append(
             Problem(
-                "OUT_OF_SCOPE",
+                ProblemCode.OUT_OF_SCOPE,
                 f"region {code} lies outside your region {principal.region_code}",
                 field,
             )
@@ -123,16 +131,22 @@ async def _collecting_kim(
     field = ["input", "kimId"]
     if principal.role is Role.KIM:
         if kim_id is not None and kim_id != principal.kim_id:
-            problems.append(Problem("OUT_OF_SCOPE", "a KIM submits as itself", field))
+            problems.append(
+                Problem(ProblemCode.OUT_OF_SCOPE, "a KIM submits as itself", field)
+            )
         return await models.Kim.get_or_none(id=principal.kim_id)
     if kim_id is None:
         return None
     kim = await models.Kim.get_or_none(id=kim_id)
     if kim is None:
-        problems.append(Problem("NOT_FOUND", "there is no such KIM", field))
+        problems.append(Problem(ProblemCode.NOT_FOUND, "there is no such KIM", field))
     elif region is not None and not is_within(region.code, kim.region_id):
         problems.append(
-            Problem("INVALID", f"that KIM does not serve region {region.code}", field)
+            Problem(
+                ProblemCode.INVALID,
+                f"that KIM does not serve region {region.code}",
+                field,
+            )
         )
     return kim
 
@@ -141,7 +155,7 @@ def rate_limited() -> UserInputError:
     """The userError of a client that submitted too often."""
     return UserInputError(
         Problem(
-            "RATE_LIMITED",
+            ProblemCode.RATE_LIMITED,
             "too many aspirations from this client; try again later, or submit "
             "through your KIM",
             None,
@@ -151,6 +165,7 @@ def rate_limited() -> UserInputError:
 
 async def submit(
     clock: Clock,
+    doorbell: Doorbell,
     principal: Principal,
     submission: Submission,
     *,
@@ -186,7 +201,7 @@ async def submit(
     ticket = new_ticket(region.code, now)
     while await models.Aspiration.exists(ticket=ticket):
         ticket = new_ticket(region.code, now)
-    async with in_transaction() as conn:
+    async with log.transaction(doorbell) as tx:
         row = await models.Aspiration.create(
             ticket=ticket,
             title=" ".join(title.split()),
@@ -202,9 +217,9 @@ async def submit(
             due_at=Deadline.VERIFY.due_at(now),
             created_at=now,
             updated_at=now,
-            using_db=conn,
+            using_db=tx.conn,
         )
-        event_id = await log_event(conn, row, EventKind.SUBMITTED, now)
+        event_id = await log_event(tx, row, EventKind.SUBMITTED, now)
         await models.AspirationTransition.create(
             aspiration_id=row.id,
             event_id=event_id,
@@ -214,6 +229,6 @@ async def submit(
             actor_id=principal.account_id,
             actor_name=principal.display_name,
             at=now,
-            using_db=conn,
+            using_db=tx.conn,
         )
     return Outcome(row, event_id)

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from kimgraph.accounts.authorization import in_scope
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.aspirations import workdays
-from kimgraph.errors import ForbiddenError, Problem, UserInputError
+from kimgraph.errors import ForbiddenError, Problem, ProblemCode, UserInputError
 from kimgraph.models.aspirations import AspirationStatus
 
 _S = AspirationStatus
@@ -48,7 +48,7 @@ class Guard(enum.Enum):
         """The userError this guard reports when it fails."""
         field, template = self.value
         message = template.format(s=source, t=target)
-        return Problem("INVALID", message, ["input", field])
+        return Problem(ProblemCode.INVALID, message, ["input", field])
 
 
 class Deadline(enum.StrEnum):
@@ -225,7 +225,9 @@ class InvalidTransition(UserInputError):
         targets = ", ".join(next_states(source))
         onward = f"from {source} it can go to {targets}" if targets else "it is final"
         message = f"an aspiration cannot go from {source} to {target}; {onward}"
-        super().__init__(Problem("INVALID_TRANSITION", message, ["input", "to"]))
+        super().__init__(
+            Problem(ProblemCode.INVALID_TRANSITION, message, ["input", "to"])
+        )
         self.source, self.target = source, target
 
 
@@ -304,4 +306,4 @@ def _too_early(
     local = None if due_at is None else due_at.astimezone(workdays.ZONE)
     due = "" if local is None else f" ({local:%Y-%m-%d %H:%M} WIB)"
     message = f"an aspiration can go from {source} to {target} only after its deadline"
-    return Problem("INVALID", f"{message}{due} has passed", ["input", "to"])
+    return Problem(ProblemCode.INVALID, f"{message}{due} has passed", ["input", "to"])

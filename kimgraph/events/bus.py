@@ -7,6 +7,12 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 
+class Doorbell(Protocol):
+    """Says that events up to position are committed: call only after the commit."""
+
+    async def __call__(self, position: int, /) -> None: ...
+
+
 class EventBus(Protocol):
     """Carries doorbells between the processes that share one database."""
 

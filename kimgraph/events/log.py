@@ -1,26 +1,27 @@
-"""The outbox: events written with their change, read back by id, pruned by age."""
+"""The outbox: events logged with their change, rung after commit, read back, pruned."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise import Tortoise
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.functions import Max
+from tortoise.transactions import in_transaction
 
 from kimgraph import models
-from kimgraph.errors import ApiError, InvalidCursorError
+from kimgraph.cursors import encode_event_cursor
+from kimgraph.errors import ApiError
+from kimgraph.events.bus import Doorbell
 from kimgraph.regions.codes import is_within
 
 # Held per transaction on PostgreSQL so that event ids are assigned in commit
 # order: a serial id taken by a transaction that commits later would let a
 # resuming reader skip it.
 EVENT_LOCK_KEY = 0x4B494D  # "KIM"
-_CURSOR_PREFIX = "ev:"
 
 
 class CursorExpiredError(ApiError):
@@ -42,7 +43,7 @@ class EventRecord:
 
     @property
     def cursor(self) -> str:
-        return encode_cursor(self.id)
+        return encode_event_cursor(self.id)
 
     @classmethod
     def from_model(cls, row: models.Event) -> EventRecord:
@@ -56,27 +57,6 @@ class EventRecord:
         )
 
 
-def encode_cursor(event_id: int) -> str:
-    """The opaque cursor of a position in the log."""
-    raw = f"{_CURSOR_PREFIX}{event_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    """The position inside a cursor; InvalidCursorError if it is not one."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, binascii.Error, UnicodeError):
-        text = ""
-    number = text.removeprefix(_CURSOR_PREFIX)
-    if not text.startswith(_CURSOR_PREFIX) or not number.isdigit():
-        raise InvalidCursorError(
-            f"{cursor!r} is not an event cursor; pass an event's cursor or an "
-            "eventCursor"
-        )
-    return int(number)
-
-
 def visible_from(
     event_regions: Sequence[str], region: str, include_descendants: bool
 ) -> bool:
@@ -87,8 +67,37 @@ def visible_from(
     )
 
 
+class Transaction:
+    """A database transaction that logs events; only transaction() makes one."""
+
+    __slots__ = ("conn", "newest")
+
+    def __init__(self, conn: BaseDBAsyncClient) -> None:
+        self.conn = conn
+        # The highest event id appended so far: what the doorbell is rung with.
+        self.newest: int | None = None
+
+
+@asynccontextmanager
+async def transaction(doorbell: Doorbell) -> AsyncIterator[Transaction]:
+    """A transaction that rings doorbell once it commits, if it appended events.
+
+    Rung once, with the highest id appended; a rollback rings nothing. Events can
+    only be appended in one of these, so no change can commit without its ring.
+    """
+    if isinstance(Tortoise.get_connection("default"), TransactionalDBClient):
+        # Inside another transaction, "after the commit" would come before the
+        # real one, and a reader woken then would not see the events yet.
+        raise RuntimeError("log.transaction() cannot run inside another transaction")
+    async with in_transaction() as conn:
+        tx = Transaction(conn)
+        yield tx
+    if tx.newest is not None:
+        await doorbell(tx.newest)
+
+
 async def append(
-    conn: BaseDBAsyncClient,
+    tx: Transaction,
     *,
     stream: str,
     kind: str,
@@ -96,7 +105,8 @@ async def append(
     regions: Sequence[str],
     occurred_at: datetime,
 ) -> EventRecord:
-    """Log a change; call inside the transaction that makes it."""
+    """Log a change in the transaction that makes it; tx rings after its commit."""
+    conn = tx.conn
     if conn.capabilities.dialect == "postgres":
         await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [EVENT_LOCK_KEY])
     row = await models.Event.create(
@@ -107,6 +117,7 @@ async def append(
         occurred_at=occurred_at,
         using_db=conn,
     )
+    tx.newest = max(row.id, tx.newest or 0)
     return EventRecord.from_model(row)
 
 

@@ -14,7 +14,7 @@ from kimgraph import models
 from kimgraph.accounts.authorization import Action, enforce
 from kimgraph.accounts.principals import Principal
 from kimgraph.clock import Clock
-from kimgraph.errors import Problem, UserInputError, invalid, not_found
+from kimgraph.errors import Problem, ProblemCode, UserInputError, invalid, not_found
 from kimgraph.models import KimRole
 from kimgraph.models.regions import RegionLevel
 from kimgraph.regions.codes import level_of
@@ -48,7 +48,9 @@ def _check_name(name: str, field: Sequence[str], problems: list[Problem]) -> str
     name = " ".join(name.split())
     if not 1 <= len(name) <= MAX_NAME:
         problems.append(
-            Problem("INVALID", f"must have 1-{MAX_NAME} characters", list(field))
+            Problem(
+                ProblemCode.INVALID, f"must have 1-{MAX_NAME} characters", list(field)
+            )
         )
     return name
 
@@ -64,7 +66,7 @@ def _check_details(
         if decree_number is not None and len(decree_number) > MAX_DECREE:
             problems.append(
                 Problem(
-                    "INVALID",
+                    ProblemCode.INVALID,
                     f"must have at most {MAX_DECREE} characters",
                     ["input", "decreeNumber"],
                 )
@@ -72,7 +74,11 @@ def _check_details(
     today = clock.now().astimezone(LOCAL_ZONE).date()
     if established_on is not None and established_on > today:
         problems.append(
-            Problem("INVALID", "cannot lie in the future", ["input", "establishedOn"])
+            Problem(
+                ProblemCode.INVALID,
+                "cannot lie in the future",
+                ["input", "establishedOn"],
+            )
         )
     return decree_number
 
@@ -101,7 +107,7 @@ async def register_kim(
     if level not in KIM_REGION_LEVELS:
         problems.append(
             Problem(
-                "INVALID",
+                ProblemCode.INVALID,
                 "a KIM serves a desa, kelurahan or kecamatan, not a " + level,
                 ["input", "region"],
             )
@@ -115,7 +121,9 @@ async def register_kim(
         )
     if sum(1 for m in members if m.role is KimRole.KETUA) > 1:
         problems.append(
-            Problem("INVALID", "a KIM has at most one ketua", ["input", "members"])
+            Problem(
+                ProblemCode.INVALID, "a KIM has at most one ketua", ["input", "members"]
+            )
         )
     if problems:
         raise UserInputError(*problems)

@@ -16,6 +16,11 @@ async def kims_by_ids(ids: Sequence[int]) -> dict[int, models.Kim]:
     return {kim.id: kim for kim in await models.Kim.filter(id__in=list(ids))}
 
 
+async def members_by_ids(ids: Sequence[int]) -> dict[int, models.KimMember]:
+    """The KIM members among ids that exist, keyed by id."""
+    return {m.id: m for m in await models.KimMember.filter(id__in=list(ids))}
+
+
 async def members_by_kim_ids(ids: Sequence[int]) -> dict[int, list[models.KimMember]]:
     """Each KIM's members: ketua, sekretaris, bendahara, then anggota; by id within."""
     order = {role: rank for rank, role in enumerate(models.KimRole)}

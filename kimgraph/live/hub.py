@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kimgraph.events import log
 from kimgraph.events.bus import EventBus
@@ -20,23 +20,6 @@ READ_BATCH = 500
 
 Preparer = Callable[[Sequence[EventRecord]], Awaitable[Mapping[int, object]]]
 EventFilter = Callable[[EventRecord], bool]
-
-
-@dataclass(slots=True)
-class StreamMode:
-    """How a shared subscription runs its resolver (see kimgraph.sharing).
-
-    live_only: skip any replay and follow new events (one run for many sockets);
-    replay_only: send the logged events after `after`, then end. follow() records
-    the id of each event it yields, so the caller can splice the two.
-    """
-
-    live_only: bool = False
-    replay_only: bool = False
-    last_event_id: int = 0
-    completed: bool = False
-    # Set once a live-only run follows the hub: from then on nothing is missed.
-    following: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class SlowConsumer(Exception):
@@ -102,10 +85,8 @@ class Hub:
         self.poll_interval = poll_interval
         self.queue_size = queue_size
         self.position = 0
-        # Counters for /metrics: events read from the log, subscriptions that
-        # overflowed (shared runs count their deliveries in kimgraph.sharing).
+        # For /metrics: events read from the log.
         self.events_read = 0
-        self.slow_consumers = 0
         self._subscriptions: set[Subscription] = set()
         self._wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -162,28 +143,20 @@ class Hub:
         stream: str,
         after_id: int | None,
         accepts: EventFilter,
-        mode: StreamMode | None = None,
+        on_following: Callable[[int], None] | None = None,
     ) -> AsyncIterator[Delivery]:
         """Logged events after after_id, then live ones: none missing, none twice.
 
-        Without after_id, only live ones. SlowConsumer when the subscriber falls
-        too far behind.
+        Without after_id, only live ones. on_following is told the position the
+        live events follow from, once nothing after it can be missed.
+        SlowConsumer when the subscriber falls too far behind.
         """
-        if mode is not None and mode.replay_only:
-            async for delivery in self.replay(stream, after_id or 0, accepts):
-                mode.last_event_id = delivery.event.id
-                yield delivery
-            mode.completed = True
-            return
-        if mode is not None and mode.live_only:
-            after_id = None
         # Registered before the replay reads the log, so the seam has no gap;
         # ids already replayed are skipped when they arrive live.
         async with self.subscription(accepts) as live:
             position = live.start_position if after_id is None else after_id
-            if mode is not None:
-                mode.last_event_id = position
-                mode.following.set()
+            if on_following is not None:
+                on_following(position)
             if after_id is not None:
                 async for delivery in self.replay(stream, after_id, accepts):
                     position = delivery.event.id
@@ -193,8 +166,6 @@ class Hub:
                 if delivery.event.id <= position:
                     continue
                 position = delivery.event.id
-                if mode is not None:
-                    mode.last_event_id = position
                 yield delivery
 
     async def replay(
@@ -238,10 +209,7 @@ class Hub:
             delivery = Delivery(event, payloads.get(event.id))
             for subscription in subscriptions:
                 if subscription.accepts(delivery.event):
-                    was_ok = not subscription.overflowed
                     subscription.offer(delivery)
-                    if was_ok and subscription.overflowed:
-                        self.slow_consumers += 1
 
     async def _follow_bus(self) -> None:
         while True:

@@ -1,9 +1,10 @@
 """Prometheus /metrics: connections, subscriptions, events, fan-out, slow consumers.
 
-The numbers are counted where the work happens (kimgraph.stats, the hub, the
-outboxes) as plain integers; they are read and formatted only when /metrics is
-scraped, so the fan-out pays nothing for them. They describe this process: with
-several processes, Prometheus scrapes each and sums.
+The numbers are counted where the work happens (kimgraph.live.stats, the hub,
+the protocol handler, kimgraph.live.slow_consumers) as plain integers; they are
+read and formatted only when /metrics is scraped, so the fan-out pays nothing
+for them. They describe this process: with several processes, Prometheus
+scrapes each and sums.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from prometheus_client.registry import Collector
 
 from kimgraph.live.hub import Hub
 from kimgraph.live.protocol import TransportWSHandler
-from kimgraph.live.sharing import Outbox, Sharing
+from kimgraph.live.sharing import Sharing
+from kimgraph.live.slow_consumers import SlowConsumers
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -92,7 +94,7 @@ class _Collector(Collector):
         yield CounterMetricFamily(
             "kimgraph_slow_consumer_closes",
             "Subscribers closed with 1013 for falling behind.",
-            value=hub.slow_consumers + Outbox.slow_consumer_closes,
+            value=SlowConsumers.closed,
         )
         yield GaugeMetricFamily(
             "kimgraph_event_bus_up",

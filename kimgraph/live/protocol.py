@@ -1,14 +1,18 @@
-"""WebSocket protocol handling: server pings, shared subscriptions, slow consumers."""
+"""graphql-transport-ws: shared subscriptions, the init timeout, and the view seam."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import dataclasses
-import itertools
 from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar
 
+from strawberry.asgi import GraphQL
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.schema.base import BaseSchema
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -20,17 +24,16 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from kimgraph.context import Context
-from kimgraph.live.direct_write import DirectWriter, text_frame
-from kimgraph.live.hub import StreamMode
-from kimgraph.live.sharing import Group, Member, Outbox, Sharing, same_string, shape_of
-from kimgraph.loaders import Loaders
+from kimgraph.live.direct_write import DirectWriter
+from kimgraph.live.group import Group, Member, same_string
+from kimgraph.live.outbox import Outbox
+from kimgraph.live.pinger import Pinger
+from kimgraph.live.runs import ReplayOnly
+from kimgraph.live.sharing import Sharing
+from kimgraph.settings import Settings
 
-PING_FRAME = '{"type":"ping"}'
-PING_WIRE = text_frame(PING_FRAME)
 # Fire-and-forget sends (a final `complete`, a 4408 close), kept until done.
 _BACKGROUND: set[asyncio.Task[None]] = set()
-# Ticks per ping interval; each socket is pinged on one of them.
-PING_SLOTS = 30
 
 
 def _background(coroutine: Coroutine[Any, Any, None]) -> None:
@@ -39,51 +42,13 @@ def _background(coroutine: Coroutine[Any, Any, None]) -> None:
     task.add_done_callback(_BACKGROUND.discard)
 
 
-class Pinger:
-    """One task for the whole process that pings every acknowledged socket.
+@dataclass(frozen=True, slots=True)
+class LiveDependencies:
+    """What every socket's handler is handed by its view."""
 
-    A task per socket would cost ~2 KB each on ten thousand idle boards. The
-    sockets are spread over PING_SLOTS slots, pinged one slot per tick, so that
-    each is pinged once per interval without a burst of ten thousand sends
-    (and as many pongs) that an event's fan-out would have to wait behind.
-    """
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        # Each handler takes its outbox out again when its socket ends.
-        self._slots: list[set[Outbox]] = [set() for _ in range(PING_SLOTS)]
-        self._added = 0
-        self._task: asyncio.Task[None] | None = None
-
-    def __len__(self) -> int:
-        return sum(len(slot) for slot in self._slots)
-
-    def add(self, outbox: Outbox) -> None:
-        self._slots[self._added % PING_SLOTS].add(outbox)
-        self._added += 1
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="kimgraph-pings")
-
-    def discard(self, outbox: Outbox) -> None:
-        for slot in self._slots:
-            slot.discard(outbox)
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        step = self.interval / PING_SLOTS
-        due = loop.time()
-        for tick in itertools.count():
-            # On a fixed schedule, so that the period never exceeds the interval.
-            due += step
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            for outbox in list(self._slots[tick % PING_SLOTS]):
-                outbox.put(PING_FRAME, PING_WIRE)
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    settings: Settings
+    sharing: Sharing
+    pinger: Pinger
 
 
 class SharedOperation(Operation[Context, None]):
@@ -128,8 +93,28 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     open_connections: ClassVar[int] = 0
     own_next_messages: ClassVar[int] = 0
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        view: LiveView,
+        websocket: AsyncWebSocketAdapter,
+        context: Context,
+        root_value: None,
+        schema: BaseSchema,
+        connection_init_wait_timeout: timedelta,
+        max_subscriptions_per_connection: int | None = None,
+    ) -> None:
+        # Strawberry makes the handler, passing the view: the view's live
+        # dependencies are taken once, here, as this handler's own.
+        super().__init__(
+            view,
+            websocket,
+            context,
+            root_value,
+            schema,
+            connection_init_wait_timeout,
+            max_subscriptions_per_connection,
+        )
+        self.live = view.live
         self._outbox: Outbox | None = None
         self._init_timer: asyncio.TimerHandle | None = None
 
@@ -159,37 +144,27 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         self._cancel_init_timer()
         await super().handle_connection_init(message)
-        pinger = getattr(self.view, "pinger", None)
-        if self.connection_acknowledged and isinstance(pinger, Pinger):
-            pinger.add(self._outbox_for_socket())
-
-    def _settings(self) -> Any:
-        return getattr(self.view, "settings", None)
-
-    def _sharing(self) -> Sharing | None:
-        sharing = getattr(self.view, "sharing", None)
-        return sharing if isinstance(sharing, Sharing) else None
+        if self.connection_acknowledged:
+            self.live.pinger.add(self._outbox_for_socket())
 
     def _outbox_for_socket(self) -> Outbox:
         if self._outbox is None:
             adapter: Any = self.websocket
-            size = int(getattr(self._settings(), "subscriber_queue_size", 256))
-            self._outbox = Outbox(adapter.ws, size, DirectWriter.for_socket(adapter.ws))
+            self._outbox = Outbox(
+                adapter.ws,
+                self.live.settings.subscriber_queue_size,
+                DirectWriter.for_socket(adapter.ws),
+            )
         return self._outbox
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         payload = message["payload"]
-        sharing = self._sharing()
-        shape = (
-            shape_of(
-                payload["query"], payload.get("variables"), payload.get("operationName")
-            )
-            if sharing is not None
-            else None
+        sharing = self.live.sharing
+        shape = sharing.shape(
+            payload["query"], payload.get("variables"), payload.get("operationName")
         )
         if (
             shape is None
-            or sharing is None
             or not self.connection_acknowledged
             or message["id"] in self.operations
             or (
@@ -214,7 +189,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.operations[operation_id] = operation
         if not resumes and group.following:
             # Nothing to replay and the run is live: join now, without a task.
-            member.go_live(group.mode.last_event_id)
+            member.go_live(group.position)
             return
         operation.task = asyncio.create_task(
             self._join(operation, group, member, resumes)
@@ -256,10 +231,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.run_operation(operation)
             return
         if not resumes:
-            member.go_live(group.mode.last_event_id)
+            member.go_live(group.position)
             return
-        mode = StreamMode(replay_only=True)
-        context = dataclasses.replace(self.context, loaders=Loaders(), stream_mode=mode)
+        replayed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        context = dataclasses.replace(
+            self.context,
+            stream_run=ReplayOnly(replayed.set_result),
+        )
         source = await self.schema.stream(
             operation.query,
             variable_values=operation.variables,
@@ -268,7 +246,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         )
         async with contextlib.aclosing(source):
             await self._send_result_stream(operation, source)
-        if not mode.completed or group.ended:
+        if not replayed.done() or group.ended:
             # Replay failed (its error is sent) or the shared run is gone: the
             # client resubscribes with its cursor.
             self._leave(operation.id)
@@ -276,17 +254,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 {"id": operation.id, "type": "complete"}
             )
             return
-        member.go_live(mode.last_event_id)
+        member.go_live(replayed.result())
 
     def _leave(self, operation_id: str) -> None:
         operation = self.operations.get(operation_id)
-        sharing = self._sharing()
-        if (
-            isinstance(operation, SharedOperation)
-            and operation.group is not None
-            and sharing is not None
-        ):
-            sharing.leave(operation.group, operation.member)
+        if isinstance(operation, SharedOperation) and operation.group is not None:
+            self.live.sharing.leave(operation.group, operation.member)
             operation.group = None
 
     async def cleanup_operation(self, operation_id: str) -> None:
@@ -303,7 +276,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self._cancel_init_timer()
         await super().shutdown()
         if self._outbox is not None:
-            pinger = getattr(self.view, "pinger", None)
-            if isinstance(pinger, Pinger):
-                pinger.discard(self._outbox)
+            self.live.pinger.discard(self._outbox)
             await self._outbox.close()
+
+
+class LiveView(GraphQL[Context, None]):
+    """Strawberry's ASGI view whose sockets' handlers get its live dependencies."""
+
+    graphql_transport_ws_handler_class = TransportWSHandler
+    # Set by the subclass's __init__, once it has its schema.
+    live: LiveDependencies

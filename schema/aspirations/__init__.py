@@ -1,11 +1,6 @@
 """Aspiration types, their live events, inputs and payloads."""
 
-from schema.aspirations.connection import (
-    ASPIRATION_CURSOR,
-    AspirationConnection,
-    aspiration_connection,
-    aspiration_cursor_key,
-)
+from schema.aspirations.connection import AspirationConnection
 from schema.aspirations.enums import (
     AspirationCategory,
     AspirationStatus,
@@ -31,7 +26,6 @@ from schema.aspirations.types import (
 )
 
 __all__ = [
-    "ASPIRATION_CURSOR",
     "Aspiration",
     "AspirationCategory",
     "AspirationConnection",
@@ -51,6 +45,4 @@ __all__ = [
     "AspirationTransitionPayload",
     "AspirationVisibility",
     "Preloaded",
-    "aspiration_connection",
-    "aspiration_cursor_key",
 ]

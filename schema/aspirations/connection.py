@@ -1,26 +1,15 @@
-"""Pages of aspirations and their cursors."""
+"""Pages of aspirations."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Self
 
 import strawberry
 
-from kimgraph.errors import InvalidCursorError
+from kimgraph.cursors import CursorKind, encode_cursor, encode_event_cursor
 from schema.aspirations.types import Aspiration
-from schema.common import Edge, PageInfo, decode_cursor, encode_cursor
-
-ASPIRATION_CURSOR = "asp"
-
-
-def aspiration_cursor_key(after: str | None) -> int | None:
-    """The id inside an aspiration list cursor."""
-    key = decode_cursor(ASPIRATION_CURSOR, after)
-    if key is None:
-        return None
-    if not key.isdigit():
-        raise InvalidCursorError(f"{after!r} is not a cursor of this list")
-    return int(key)
+from schema.common import Edge, PageInfo, page_info
 
 
 @strawberry.type(description="A page of aspirations, newest first.")
@@ -33,20 +22,18 @@ class AspirationConnection:
         "aspirationEvents with `after: eventCursor` to get every change since."
     )
 
-
-def aspiration_connection(
-    nodes: Sequence[Aspiration], has_next_page: bool, total: int, event_cursor: str
-) -> AspirationConnection:
-    """A connection page of aspirations keyed by id."""
-    edges = [
-        Edge(cursor=encode_cursor(ASPIRATION_CURSOR, str(node.row.id)), node=node)
-        for node in nodes
-    ]
-    return AspirationConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next_page, end_cursor=edges[-1].cursor if edges else None
-        ),
-        total_count=total,
-        event_cursor=event_cursor,
-    )
+    @classmethod
+    def of(
+        cls, nodes: Sequence[Aspiration], has_next_page: bool, total: int, position: int
+    ) -> Self:
+        """A page, newest first, and the event position read before it."""
+        edges = [
+            Edge(cursor=encode_cursor(CursorKind.ASPIRATION, node.row.id), node=node)
+            for node in nodes
+        ]
+        return cls(
+            edges=edges,
+            page_info=page_info(edges, has_next_page),
+            total_count=total,
+            event_cursor=encode_event_cursor(position),
+        )

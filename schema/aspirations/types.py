@@ -5,23 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import Self
 
 import strawberry
 
 from kimgraph import models
 from kimgraph.aspirations import Access, access_for, response_visible, withheld_text
 from kimgraph.context import Info
+from kimgraph.cursors import encode_id
 from schema.aspirations.enums import (
     AspirationCategory,
     AspirationStatus,
     AspirationVisibility,
 )
-from schema.common import Node, encode_global_id
-
-if TYPE_CHECKING:
-    from schema.kims import Kim
-    from schema.regions import Region
+from schema.common import Node
+from schema.kims import Kim, load_kim
+from schema.regions import Region, region_of
 
 
 def _status(value: models.AspirationStatus) -> AspirationStatus:
@@ -116,7 +115,7 @@ class Aspiration(Node):
 
     @strawberry.field(description="Opaque global id; pass it to `aspiration(id:)`.")
     def id(self) -> strawberry.ID:
-        return encode_global_id("Aspiration", str(self.row.id))
+        return strawberry.ID(encode_id("Aspiration", self.row.id))
 
     @strawberry.field(
         description="Public tracking number, e.g. 'ASP-6104-2026-7KQ3MXD9': the "
@@ -153,27 +152,14 @@ class Aspiration(Node):
         return AspirationCategory[self.row.category.name]
 
     @strawberry.field(description="The desa or kelurahan where it arose.")
-    async def region(
-        self, info: Info
-    ) -> Annotated[Region, strawberry.lazy("schema.regions")]:
-        from schema.regions import region_from_model
-
-        row = await info.context.loaders.regions_by_code.load(self.row.region_id)
-        assert row is not None, "the region foreign key guarantees it exists"
-        return region_from_model(row)
+    async def region(self, info: Info) -> Region:
+        return await region_of(info, self.row.region_id)
 
     @strawberry.field(
         description="The KIM that collected it (the reporter's KIM); null if none."
     )
-    async def kim(
-        self, info: Info
-    ) -> Annotated[Kim, strawberry.lazy("schema.kims")] | None:
-        from schema.kims import Kim
-
-        if self.row.kim_id is None:
-            return None
-        row = await info.context.loaders.kims_by_id.load(self.row.kim_id)
-        return Kim.from_model(row) if row is not None else None
+    async def kim(self, info: Info) -> Kim | None:
+        return await load_kim(info, self.row.kim_id)
 
     @strawberry.field(description="Where it stands in its workflow.")
     def status(self) -> AspirationStatus:

@@ -11,7 +11,7 @@ from kimgraph import models
 from kimgraph.accounts import auth
 from kimgraph.accounts.principals import Role
 from kimgraph.clock import FixedClock
-from kimgraph.errors import Problem, UserInputError
+from kimgraph.errors import Problem, ProblemCode, UserInputError
 from tests.conftest import execute
 from tests.people import PASSWORD, Cast, snapshot
 
@@ -41,10 +41,16 @@ async def test_account_rules_are_all_reported(ketapang: str, clock: FixedClock) 
         )
     # then
     assert caught.value.problems == [
-        Problem("INVALID", "username 'taken' is taken", ["username"]),
-        Problem("INVALID", "password must have at least 10 characters", ["password"]),
-        Problem("INVALID", "only a KIM account is linked to a KIM", ["kim"]),
-        Problem("NOT_FOUND", "there is no region with code 61.04.99", ["region"]),
+        Problem(ProblemCode.INVALID, "username 'taken' is taken", ["username"]),
+        Problem(
+            ProblemCode.INVALID,
+            "password must have at least 10 characters",
+            ["password"],
+        ),
+        Problem(ProblemCode.INVALID, "only a KIM account is linked to a KIM", ["kim"]),
+        Problem(
+            ProblemCode.NOT_FOUND, "there is no region with code 61.04.99", ["region"]
+        ),
     ]
     assert await models.Account.all().count() == 1
 

@@ -16,7 +16,7 @@ from kimgraph.clock import FixedClock
 from kimgraph.errors import UserInputError
 from kimgraph.models.aspirations import AspirationStatus
 from tests.conftest import execute
-from tests.people import HOME_DESA, Cast
+from tests.people import HOME_DESA, Cast, nobody_listens
 from tests.resolvers.aspirations.steps import QUERY_ASPIRATION_TRACK
 
 S = AspirationStatus
@@ -43,6 +43,7 @@ def kim_of(cast: Cast) -> Principal:
 async def new_aspiration(clock: FixedClock, cast: Cast) -> models.Aspiration:
     outcome = await aspirations.submit(
         clock,
+        nobody_listens,
         kim_of(cast),
         aspirations.Submission(
             region=HOME_DESA,
@@ -61,6 +62,7 @@ async def walk(
     for target in targets:
         outcome = await aspirations.transition(
             clock,
+            nobody_listens,
             OFFICER,
             row.id,
             aspirations.Step(
@@ -139,12 +141,13 @@ async def test_an_undisputed_response_is_resolved_by_the_timer_exactly_once(
     row = await new_aspiration(clock, cast)
     row = await walk(clock, row, S.VERIFIED, S.DISPOSED, S.RESPONDED)
     move_to(clock, datetime(2026, 12, 11, 16, 59, tzinfo=UTC))
-    assert await timers.fire_due(clock, HANDLERS) is None
+    assert await timers.fire_due(clock, nobody_listens, HANDLERS) is None
     assert (await tracked(client, row))["status"] == "RESPONDED"
     # when: the deadline passes and two server processes look at once
     clock.advance(timedelta(minutes=5))
     results = await asyncio.gather(
-        timers.fire_due(clock, HANDLERS), timers.fire_due(clock, HANDLERS)
+        timers.fire_due(clock, nobody_listens, HANDLERS),
+        timers.fire_due(clock, nobody_listens, HANDLERS),
     )
     # then: resolved once, by the timer, with a public note for the reporter
     assert sorted(results, key=lambda r: r is None)[1] is None
@@ -161,7 +164,7 @@ async def test_an_undisputed_response_is_resolved_by_the_timer_exactly_once(
     events = await models.Event.filter(entity_id=row.id, stream="aspiration")
     assert [e.kind for e in events] == ["SUBMITTED", *["TRANSITIONED"] * 4]
     assert events[-1].occurred_at == datetime(2026, 12, 11, 17, 0, tzinfo=UTC)
-    assert await timers.fire_due(clock, HANDLERS) is None
+    assert await timers.fire_due(clock, nobody_listens, HANDLERS) is None
 
 
 async def test_a_dispute_stops_the_automatic_resolution(
@@ -173,13 +176,14 @@ async def test_a_dispute_stops_the_automatic_resolution(
     # when: the reporter disputes the response through its KIM
     await aspirations.transition(
         clock,
+        nobody_listens,
         kim_of(cast),
         row.id,
         aspirations.Step(target=S.IN_PROGRESS, expected_version=row.version),
     )
     move_to(clock, datetime(2026, 12, 31, tzinfo=UTC))
     # then
-    assert await timers.fire_due(clock, HANDLERS) is None
+    assert await timers.fire_due(clock, nobody_listens, HANDLERS) is None
     assert (await tracked(client, row))["status"] == "IN_PROGRESS"
 
 
@@ -199,7 +203,7 @@ async def test_an_unanswered_request_for_information_is_archived_by_the_timer(
     ]
     # when
     move_to(clock, datetime(2026, 12, 12, tzinfo=UTC))
-    fired = await timers.fire_due(clock, HANDLERS)
+    fired = await timers.fire_due(clock, nobody_listens, HANDLERS)
     # then
     assert fired is not None
     view = await tracked(client, row)

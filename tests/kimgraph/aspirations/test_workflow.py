@@ -30,7 +30,7 @@ from kimgraph.aspirations.workflow import (
     entry_deadline,
     next_states,
 )
-from kimgraph.errors import Problem, UserInputError
+from kimgraph.errors import Problem, ProblemCode, UserInputError
 from kimgraph.models.aspirations import AspirationStatus
 
 S = AspirationStatus
@@ -229,7 +229,7 @@ def test_every_pair_outside_the_table_is_an_invalid_transition(
     # then
     assert caught.value.problems == [
         Problem(
-            "INVALID_TRANSITION",
+            ProblemCode.INVALID_TRANSITION,
             f"an aspiration cannot go from {source} to {target}; {tail}",
             ["input", "to"],
         )
@@ -379,7 +379,9 @@ def test_each_failed_guard_is_an_input_error_on_its_field(
     with pytest.raises(GuardFailed) as caught:
         check_transition(source, target, only(capacity), request_)
     # then
-    assert caught.value.problems == [Problem("INVALID", message, ["input", field])]
+    assert caught.value.problems == [
+        Problem(ProblemCode.INVALID, message, ["input", field])
+    ]
 
 
 @pytest.mark.parametrize(
@@ -406,11 +408,13 @@ def test_waiting_actors_act_only_after_the_deadline(
     prefix = f"an aspiration can go from {source} to {target} only after its deadline"
     assert on_time.value.problems == [
         Problem(
-            "INVALID", f"{prefix} (2026-03-27 23:59 WIB) has passed", ["input", "to"]
+            ProblemCode.INVALID,
+            f"{prefix} (2026-03-27 23:59 WIB) has passed",
+            ["input", "to"],
         )
     ]
     assert undated.value.problems == [
-        Problem("INVALID", f"{prefix} has passed", ["input", "to"])
+        Problem(ProblemCode.INVALID, f"{prefix} has passed", ["input", "to"])
     ]
     assert late.target is target
 

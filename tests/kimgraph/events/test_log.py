@@ -1,4 +1,4 @@
-"""The event log: commit-order ids under concurrency, retention, cursors; timers."""
+"""The event log: commit-order ids, ringing after commit, retention, cursors; timers."""
 
 from __future__ import annotations
 
@@ -6,14 +6,34 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from kimgraph import announcements, models, timers
 from kimgraph.clock import FixedClock
+from kimgraph.cursors import decode_event_cursor, encode_event_cursor
 from kimgraph.errors import InvalidCursorError
 from kimgraph.events import log
-from tests.people import ROOT
+from tests.kimgraph.events.doorbells import RecordingBus, Ring, committed
+from tests.people import ROOT, nobody_listens
 
 DESA = "61.04.16.2006"
+
+
+class Abandoned(Exception):
+    """Raised inside a transaction to roll it back."""
+
+
+async def append(tx: log.Transaction, clock: FixedClock) -> int:
+    """Log one event about the desa in tx; its id."""
+    record = await log.append(
+        tx,
+        stream="announcement",
+        kind="UPDATED",
+        entity_id=1,
+        regions=[DESA],
+        occurred_at=clock.now(),
+    )
+    return record.id
 
 
 def draft(title: str, **extra: object) -> announcements.Draft:
@@ -47,7 +67,9 @@ async def test_a_reader_following_concurrent_writers_never_skips_an_event(
     # when: eight writers publish twenty announcements each, concurrently
     async def writer(name: str) -> None:
         for n in range(20):
-            await announcements.publish(clock, ROOT, draft(f"{name}-{n}"))
+            await announcements.publish(
+                clock, nobody_listens, ROOT, draft(f"{name}-{n}")
+            )
 
     await asyncio.gather(*(writer(f"w{i}") for i in range(8)))
     done.set()
@@ -59,17 +81,17 @@ async def test_a_reader_following_concurrent_writers_never_skips_an_event(
 
 
 async def test_cursors_round_trip_and_foreign_ones_are_refused() -> None:
-    assert log.decode_cursor(log.encode_cursor(1234)) == 1234
-    for foreign in ("", "abc", "cmVnaW9ufDYx", log.encode_cursor(5)[:-1] + "!"):
+    assert decode_event_cursor(encode_event_cursor(1234)) == 1234
+    for foreign in ("", "abc", "cmVnaW9ufDYx", encode_event_cursor(5)[:-1] + "!"):
         with pytest.raises(InvalidCursorError):
-            log.decode_cursor(foreign)
+            decode_event_cursor(foreign)
 
 
 async def test_retention_expires_old_cursors(ketapang: str, clock: FixedClock) -> None:
     # given: two events a month apart
-    first = await announcements.publish(clock, ROOT, draft("Lama"))
+    first = await announcements.publish(clock, nobody_listens, ROOT, draft("Lama"))
     clock.advance(timedelta(days=31))
-    second = await announcements.publish(clock, ROOT, draft("Baru"))
+    second = await announcements.publish(clock, nobody_listens, ROOT, draft("Baru"))
     assert first.event_id is not None
     assert second.event_id is not None
     # when
@@ -90,18 +112,27 @@ async def test_due_timers_fire_once_even_when_two_loops_race(
 ) -> None:
     # given: one announcement scheduled, one expiring
     scheduled = await announcements.publish(
-        clock, ROOT, draft("Nanti", valid_from=clock.now() + timedelta(hours=1))
+        clock,
+        nobody_listens,
+        ROOT,
+        draft("Nanti", valid_from=clock.now() + timedelta(hours=1)),
     )
     expiring = await announcements.publish(
-        clock, ROOT, draft("Sebentar", valid_until=clock.now() + timedelta(hours=2))
+        clock,
+        nobody_listens,
+        ROOT,
+        draft("Sebentar", valid_until=clock.now() + timedelta(hours=2)),
     )
     assert scheduled.event_id is None
     # when: before, then after both are due, two timer loops race
-    assert await timers.fire_due(clock, announcements.TIMER_HANDLERS) is None
+    assert (
+        await timers.fire_due(clock, nobody_listens, announcements.TIMER_HANDLERS)
+        is None
+    )
     clock.advance(timedelta(hours=3))
     results = await asyncio.gather(
-        timers.fire_due(clock, announcements.TIMER_HANDLERS),
-        timers.fire_due(clock, announcements.TIMER_HANDLERS),
+        timers.fire_due(clock, nobody_listens, announcements.TIMER_HANDLERS),
+        timers.fire_due(clock, nobody_listens, announcements.TIMER_HANDLERS),
     )
     # then: each fired exactly once
     assert any(r is not None for r in results)
@@ -117,11 +148,19 @@ async def test_withdrawal_cancels_pending_timers(
     ketapang: str, clock: FixedClock
 ) -> None:
     outcome = await announcements.publish(
-        clock, ROOT, draft("Nanti", valid_from=clock.now() + timedelta(hours=1))
+        clock,
+        nobody_listens,
+        ROOT,
+        draft("Nanti", valid_from=clock.now() + timedelta(hours=1)),
     )
-    await announcements.withdraw(clock, ROOT, outcome.announcement.id, "Batal")
+    await announcements.withdraw(
+        clock, nobody_listens, ROOT, outcome.announcement.id, "Batal"
+    )
     clock.advance(timedelta(hours=2))
-    assert await timers.fire_due(clock, announcements.TIMER_HANDLERS) is None
+    assert (
+        await timers.fire_due(clock, nobody_listens, announcements.TIMER_HANDLERS)
+        is None
+    )
     events = await models.Event.filter(entity_id=outcome.announcement.id)
     assert [e.kind for e in events] == ["WITHDRAWN"]
 
@@ -130,7 +169,7 @@ async def test_a_fully_pruned_log_still_gives_a_valid_position(
     ketapang: str, clock: FixedClock
 ) -> None:
     # given: every event is older than the retention window
-    outcome = await announcements.publish(clock, ROOT, draft("Lama"))
+    outcome = await announcements.publish(clock, nobody_listens, ROOT, draft("Lama"))
     clock.advance(timedelta(days=31))
     await log.prune(clock.now() - timedelta(days=30))
     # when
@@ -138,3 +177,57 @@ async def test_a_fully_pruned_log_still_gives_a_valid_position(
     # then: a board that reads now may subscribe from there
     assert position == outcome.event_id
     await log.check_cursor(position)
+
+
+async def test_a_transaction_rings_once_after_its_commit_with_its_highest_id(
+    db: str, clock: FixedClock
+) -> None:
+    # given
+    bus = RecordingBus(db)
+    # when: three events in one transaction
+    async with log.transaction(bus.publish) as tx:
+        ids = [await append(tx, clock) for _ in range(3)]
+        # then: nothing rung, and nothing visible to others, before the commit
+        assert bus.rings == []
+        assert not await committed(db, ids[-1])
+    # then: one ring, with the newest id, which others could already read
+    assert ids == sorted(ids)
+    assert bus.rings == [Ring(ids[-1], committed=True)]
+
+
+async def test_a_rolled_back_transaction_rings_nothing(
+    db: str, clock: FixedClock
+) -> None:
+    # given
+    bus = RecordingBus(db)
+
+    async def fail_after_logging() -> None:
+        async with log.transaction(bus.publish) as tx:
+            await append(tx, clock)
+            raise Abandoned
+
+    # when: the transaction fails after logging an event
+    with pytest.raises(Abandoned):
+        await fail_after_logging()
+    # then
+    assert bus.rings == []
+    assert await models.Event.all().count() == 0
+
+
+async def test_a_transaction_that_logs_nothing_rings_nothing(db: str) -> None:
+    # given
+    bus = RecordingBus(db)
+    # when
+    async with log.transaction(bus.publish) as tx:
+        await models.Timer.filter(fired_at=None).using_db(tx.conn).delete()
+    # then
+    assert bus.rings == []
+
+
+async def test_a_transaction_inside_another_is_refused(db: str) -> None:
+    # Its "after the commit" would come before the outer transaction commits.
+    bus = RecordingBus(db)
+    with pytest.raises(RuntimeError, match="inside another transaction"):
+        async with in_transaction(), log.transaction(bus.publish):
+            pass
+    assert bus.rings == []

@@ -65,7 +65,7 @@ async def served(ketapang: str, clock: FixedClock) -> AsyncIterator[Served]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, DEADLINE_S)
-        await view.pinger.close()
+        await view.live.pinger.close()
 
 
 async def signed_in(served: Served, headers: dict[str, str]) -> ClientConnection:

@@ -3,39 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
-from kimgraph.live.protocol import PING_FRAME, Pinger
-from kimgraph.live.sharing import Outbox
-
-
-class Socket:
-    """A socket whose sends suspend while it is paused, like uvicorn's."""
-
-    def __init__(self) -> None:
-        self.written: list[str] = []
-        self.closed: list[tuple[int, str]] = []
-        self.writable = asyncio.Event()
-        self.writable.set()
-        self.gone = False
-
-    async def send_text(self, frame: str) -> None:
-        await self.writable.wait()
-        if self.gone:
-            raise OSError("client disconnected")
-        self.written.append(frame)
-
-    async def close(self, code: int, reason: str) -> None:
-        await self.writable.wait()
-        self.closed.append((code, reason))
-
-
-async def until(condition: Callable[[], bool], deadline: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + deadline
-    while not condition():
-        assert loop.time() < give_up, "condition not met in time"
-        await asyncio.sleep(0.001)
+from kimgraph.live.outbox import Outbox
+from kimgraph.live.slow_consumers import SlowConsumers
+from tests.kimgraph.live.sockets import Socket, until
 
 
 async def test_a_writable_socket_gets_the_frame_before_put_returns() -> None:
@@ -65,21 +36,32 @@ async def test_a_paused_socket_gets_everything_in_order_once_it_drains() -> None
     assert socket.closed == []
 
 
-async def test_falling_behind_past_the_bound_closes_with_1013_and_drops_the_rest() -> (
+async def test_an_overflow_closes_with_1013_exactly_once_and_writes_nothing_more() -> (
     None
 ):
+    # given: a paused socket with "a" in a suspended send and four frames waiting
     socket = Socket()
     outbox = Outbox(socket, size=4)
+    closes_before = SlowConsumers.closed
     socket.writable.clear()
-    for frame in ("a", "b", "c", "d", "e", "f"):
+    for frame in ("a", "b", "c", "d", "e"):
         outbox.put(frame)
+    assert outbox.waiting == 4
+    # when: a fifth frame has to wait, and more keep coming
+    for frame in ("f", "g", "h"):
+        outbox.put(frame)
+    # then: the queue is dropped at once and the socket closed with 1013, once
     assert outbox.overflowed
     assert outbox.waiting == 0
     socket.writable.set()
     await until(lambda: socket.closed == [(1013, "slow consumer")])
-    outbox.put("g")
+    outbox.put("i")
+    await outbox.close()
     await asyncio.sleep(0.01)
+    assert socket.closed == [(1013, "slow consumer")]
     assert socket.written == []
+    assert SlowConsumers.closed == closes_before + 1
+    assert len(asyncio.all_tasks()) == 1
 
 
 async def test_the_1013_close_is_waited_for_when_the_connection_ends() -> None:
@@ -120,21 +102,3 @@ async def test_closing_cancels_a_suspended_send() -> None:
     await asyncio.sleep(0.01)
     assert socket.written == []
     assert len(asyncio.all_tasks()) == 1
-
-
-async def test_the_pinger_spreads_sockets_over_its_interval() -> None:
-    sockets = [Socket() for _ in range(90)]
-    outboxes = [Outbox(socket, size=4) for socket in sockets]
-    pinger = Pinger(interval=60.0)  # a tick every 2 s
-    for outbox in outboxes:
-        pinger.add(outbox)
-    pinger.discard(outboxes[0])
-    assert len(pinger) == 89
-    try:
-        await until(lambda: any(socket.written for socket in sockets))
-        pinged = [i for i, socket in enumerate(sockets) if socket.written]
-        # One slot of 30: every 30th socket, the first of which was discarded.
-        assert pinged == [30, 60]
-        assert sockets[30].written == [PING_FRAME]
-    finally:
-        await pinger.close()

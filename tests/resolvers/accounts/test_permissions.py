@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from schema.common import encode_global_id
+from kimgraph.cursors import encode_id
 from tests.conftest import execute
 from tests.people import PRINCIPALS, Cast, snapshot
 
@@ -126,12 +126,12 @@ Operation = Callable[[Cast], tuple[str, dict[str, Any]]]
 
 
 def aspiration_id(cast: Cast) -> str:
-    return encode_global_id("Aspiration", str(cast.home_aspiration.id))
+    return encode_id("Aspiration", str(cast.home_aspiration.id))
 
 
 def announcement_id(cast: Cast, which: str = "home") -> str:
     row = cast.home_announcement if which == "home" else cast.other_announcement
-    return encode_global_id("Announcement", str(row.id))
+    return encode_id("Announcement", str(row.id))
 
 
 OPERATIONS: dict[str, tuple[Operation, dict[str, str]]] = {
@@ -146,7 +146,7 @@ OPERATIONS: dict[str, tuple[Operation, dict[str, str]]] = {
         lambda cast: (
             MUTATION_KIM_UPDATE,
             {
-                "id": encode_global_id("Kim", str(cast.home_kim.id)),
+                "id": encode_id("Kim", str(cast.home_kim.id)),
                 "input": {"name": "KIM Suka Bangun Jaya"},
             },
         ),
@@ -156,7 +156,7 @@ OPERATIONS: dict[str, tuple[Operation, dict[str, str]]] = {
         lambda cast: (
             MUTATION_KIM_MEMBER_ADD,
             {
-                "kimId": encode_global_id("Kim", str(cast.home_kim.id)),
+                "kimId": encode_id("Kim", str(cast.home_kim.id)),
                 "input": {"name": "Rudi Hartono", "role": "ANGGOTA"},
             },
         ),
@@ -165,7 +165,7 @@ OPERATIONS: dict[str, tuple[Operation, dict[str, str]]] = {
     "kimMemberRemove": (
         lambda cast: (
             MUTATION_KIM_MEMBER_REMOVE,
-            {"id": encode_global_id("KimMember", str(cast.home_member.id))},
+            {"id": encode_id("KimMember", str(cast.home_member.id))},
         ),
         KIM_MANAGERS,
     ),

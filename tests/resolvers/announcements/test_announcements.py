@@ -10,8 +10,7 @@ import pytest
 
 from kimgraph import models
 from kimgraph.clock import FixedClock
-from kimgraph.events.log import encode_cursor
-from schema.common import encode_global_id
+from kimgraph.cursors import encode_event_cursor, encode_id
 from tests.conftest import execute
 from tests.people import Cast, snapshot
 
@@ -276,7 +275,7 @@ async def test_active_only_hides_scheduled_expired_and_withdrawn(
         client,
         MUTATION_WITHDRAW,
         {
-            "id": encode_global_id("Announcement", str(cast.home_announcement.id)),
+            "id": encode_id("Announcement", str(cast.home_announcement.id)),
             "reason": "Batal",
         },
         headers,
@@ -301,7 +300,7 @@ async def test_a_stale_revision_conflicts_and_changes_nothing(
     client: httpx.AsyncClient, cast: Cast
 ) -> None:
     # given
-    announcement = encode_global_id("Announcement", str(cast.home_announcement.id))
+    announcement = encode_id("Announcement", str(cast.home_announcement.id))
     headers = cast.headers["officer_in_scope"]
     first = await execute(
         client,
@@ -342,7 +341,7 @@ async def test_a_stale_revision_conflicts_and_changes_nothing(
 
 
 async def test_withdrawal_is_final(client: httpx.AsyncClient, cast: Cast) -> None:
-    announcement = encode_global_id("Announcement", str(cast.home_announcement.id))
+    announcement = encode_id("Announcement", str(cast.home_announcement.id))
     variables = {"id": announcement, "reason": "Salah jadwal"}
     first = await execute(client, MUTATION_WITHDRAW, variables, cast.headers["admin"])
     before = await snapshot()
@@ -417,7 +416,7 @@ async def test_an_officer_relays_into_its_own_scope(
         client,
         MUTATION_RELAY,
         {
-            "id": encode_global_id("Announcement", str(cast.other_announcement.id)),
+            "id": encode_id("Announcement", str(cast.other_announcement.id)),
             "targets": targets,
         },
         cast.headers["officer_in_scope"],
@@ -431,7 +430,9 @@ async def test_the_board_query_reports_the_event_position(
     body = await execute(client, QUERY_BOARD, {"region": DESA})
     newest = await models.Event.all().order_by("-id").first()
     assert newest is not None
-    assert body["data"]["announcements"]["eventCursor"] == encode_cursor(newest.id)
+    assert body["data"]["announcements"]["eventCursor"] == encode_event_cursor(
+        newest.id
+    )
 
 
 async def test_an_unknown_board_region_is_not_found(

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
+from kimgraph.cursors import encode_id
 from kimgraph.models.aspirations import AspirationStatus
-from schema.common import encode_global_id
 from tests.conftest import execute
 from tests.people import HOME_DESA, Cast
 
@@ -107,9 +107,7 @@ def step_input(cast: Cast, target: AspirationStatus, version: int) -> dict[str, 
         S.RESPONDED: {"publicNote": "Perbaikan dijadwalkan minggu depan."},
         S.NOT_AUTHORIZED: {"publicNote": "Kewenangan Balai Wilayah Sungai."},
         S.DUPLICATE: {
-            "duplicateOfId": encode_global_id(
-                "Aspiration", str(cast.home_aspiration.id)
-            )
+            "duplicateOfId": encode_id("Aspiration", str(cast.home_aspiration.id))
         },
     }
     extra = extras.get(target, {})

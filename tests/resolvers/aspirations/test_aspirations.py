@@ -12,8 +12,8 @@ import pytest
 from kimgraph import aspirations, models
 from kimgraph.aspirations.submission import TICKET_ALPHABET
 from kimgraph.clock import FixedClock
+from kimgraph.cursors import encode_id
 from kimgraph.rate_limit import RateLimiter
-from schema.common import encode_global_id
 from tests.conftest import QueryLog, execute
 from tests.people import HOME_DESA, OTHER_DESA, REPORTER_CONTACT, Cast, snapshot
 from tests.resolvers.aspirations.steps import (
@@ -32,7 +32,7 @@ TICKET = re.compile(r"ASP-6104-2026-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{8}")
 
 
 def home_id(cast: Cast) -> str:
-    return encode_global_id("Aspiration", str(cast.home_aspiration.id))
+    return encode_id("Aspiration", str(cast.home_aspiration.id))
 
 
 async def test_a_kim_submits_on_a_residents_behalf_and_becomes_the_reporters_kim(
@@ -201,7 +201,7 @@ async def test_every_bad_submission_input_is_reported_and_nothing_changes(
                 "description": "x" * 5001,
                 "category": "HEALTH",
                 "reporterContact": secret,
-                "kimId": encode_global_id("Kim", "999"),
+                "kimId": encode_id("Kim", "999"),
             }
         },
         cast.headers["officer_in_scope"],
@@ -586,7 +586,7 @@ async def test_lists_filter_by_status_and_kim_and_page_by_cursor(
     by_kim = await execute(
         client,
         QUERY_ASPIRATIONS,
-        {"kimId": encode_global_id("Kim", str(cast.home_kim.id))},
+        {"kimId": encode_id("Kim", str(cast.home_kim.id))},
         cast.headers["admin"],
     )
     first = await execute(

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from tortoise.transactions import in_transaction
 
 from kimgraph import models
 from kimgraph.aspirations.records import Author, StepText, apply_step
@@ -21,10 +20,11 @@ from kimgraph.aspirations.workflow import (
     check_transition,
 )
 from kimgraph.clock import FixedClock
+from kimgraph.cursors import decode_id
+from kimgraph.events import log
 from kimgraph.models.aspirations import AspirationStatus
-from schema.common import decode_id
 from tests.conftest import execute
-from tests.people import Cast, snapshot
+from tests.people import Cast, nobody_listens, snapshot
 from tests.resolvers.aspirations.steps import (
     MUTATION_ASPIRATION_TRANSITION,
     PATHS,
@@ -293,9 +293,9 @@ async def test_the_conditional_update_refuses_a_version_that_moved_on(
     plan = check_transition(row.status, S.VERIFIED, EVERY_PART, TransitionRequest())
     await models.Aspiration.filter(id=row.id).update(version=2)
     # when
-    async with in_transaction() as conn:
+    async with log.transaction(nobody_listens) as tx:
         event_id = await apply_step(
-            conn,
+            tx,
             row,
             plan,
             StepText(),

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from kimgraph import models
-from schema.common import encode_global_id
+from kimgraph.cursors import encode_id
 from tests.conftest import QueryLog, execute
 from tests.people import Cast, snapshot
 
@@ -74,7 +74,7 @@ QUERY_KIMS_PER_KECAMATAN = """
 
 
 def kim_id(kim: models.Kim) -> str:
-    return encode_global_id("Kim", str(kim.id))
+    return encode_id("Kim", str(kim.id))
 
 
 async def test_an_officer_registers_a_kim_with_its_members(
@@ -350,7 +350,7 @@ async def test_members_are_added_and_removed(
     removed = await execute(
         client,
         MUTATION_KIM_MEMBER_REMOVE,
-        {"id": encode_global_id("KimMember", str(cast.home_member.id))},
+        {"id": encode_id("KimMember", str(cast.home_member.id))},
         cast.headers["admin"],
     )
     # then

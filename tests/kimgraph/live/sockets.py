@@ -1,0 +1,36 @@
+"""Stand-ins for the sockets the live path writes to, and a wait for a condition."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+
+class Socket:
+    """A socket whose sends suspend while it is paused, like uvicorn's."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+        self.closed: list[tuple[int, str]] = []
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.gone = False
+
+    async def send_text(self, frame: str) -> None:
+        await self.writable.wait()
+        if self.gone:
+            raise OSError("client disconnected")
+        self.written.append(frame)
+
+    async def close(self, code: int, reason: str) -> None:
+        await self.writable.wait()
+        self.closed.append((code, reason))
+
+
+async def until(condition: Callable[[], bool], deadline: float = 10.0) -> None:
+    """Return once condition holds; fail after deadline seconds."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + deadline
+    while not condition():
+        assert loop.time() < give_up, "condition not met in time"
+        await asyncio.sleep(0.001)
