@@ -91,7 +91,7 @@ QUERY_CURSOR = (
     "query ($region: String!) { announcements(region: $region) { eventCursor } }"
 )
 TOKEN_CREATE = "mutation ($i: TokenCreateInput!) { tokenCreate(input: $i) { token } }"
-# PERFORMANCE.md measured a 436-byte event frame; the measured bodies are sized so
+# The event frame measured in docs/performance.md is 436 bytes; the bodies are sized so
 # the frame a subscriber gets is about this long.
 TARGET_FRAME_BYTES = 436
 WARMUP_BODY_CHARS = 300

@@ -216,9 +216,9 @@ def create_app(
         """200 while the database answers, 503 otherwise; the bus is only reported.
 
         Without its bus a process still delivers every event by polling the log,
-        only later (DESIGN.md). Redis down would be the same for every instance,
-        so failing readiness on it would take them all out of the load balancer
-        and turn slower delivery into no service.
+        only later (docs/live-delivery.md). Redis down would be the same for every
+        instance, so failing readiness on it would take them all out of the load
+        balancer and turn slower delivery into no service.
         """
         database, bus = await _database_ok(), await _bus_ok(hub)
         status = "unavailable" if not database else "ok" if bus else "degraded"
@@ -239,7 +239,7 @@ def create_app(
         credential_check.start()
         # Start-up objects live as long as the process: keep them out of every
         # collection, and collect less often, so that a fan-out to thousands of
-        # sockets is not stalled by a full pass over them (PERFORMANCE.md).
+        # sockets is not stalled by a full pass over them (docs/performance.md).
         gc.collect()
         gc.freeze()
         gc.set_threshold(GC_THRESHOLD, 20, 20)

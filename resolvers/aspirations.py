@@ -195,9 +195,10 @@ class AspirationMutations:
         )
 
     @mutation(
-        "Move an aspiration through its workflow (DESIGN.md's table of who may make "
-        "which step). A step the table does not have is INVALID_TRANSITION, a stale "
-        "expectedVersion CONFLICT; nothing changes then."
+        "Move an aspiration through its workflow (the table in "
+        "docs/aspiration-workflow.md of who may make which step). A step the table "
+        "does not have is INVALID_TRANSITION, a stale expectedVersion CONFLICT; "
+        "nothing changes then."
     )
     async def aspiration_transition(
         self,

@@ -1,6 +1,6 @@
 """Who may read what of an aspiration: content, personal data, internal notes (pure).
 
-The personal-data rule of DESIGN.md (UU PDP 27/2022) lives here and only here:
+The personal-data rule (UU PDP 27/2022; docs/domain.md) lives here and only here:
 the reporter's name and contact reach the reporter's KIM, officers whose scope
 holds the aspiration and admins; no event, partner or public view carries them.
 """

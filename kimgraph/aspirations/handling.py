@@ -121,7 +121,7 @@ async def transition(
     aspiration_id: int | None,
     step: Step,
 ) -> Outcome:
-    """Move an aspiration one step through the table of DESIGN.md."""
+    """Move an aspiration one step through the table of docs/aspiration-workflow.md."""
     enforce(principal, Action.ASPIRATION_HANDLE)
     row = await reachable(principal, aspiration_id)
     if row.version != step.expected_version:

@@ -1,4 +1,4 @@
-"""The aspiration state machine of DESIGN.md: who may move what where (pure)."""
+"""The aspiration state machine (docs/aspiration-workflow.md): who moves what where."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Boards of one desa send the same subscription document with the same
 variables. Executing and serialising it once per socket costs ~9x a bare
-broadcast (PERFORMANCE.md); here a Group runs it once, encodes the payload once,
+broadcast (docs/performance.md); here a Group runs it once, encodes the payload once,
 and each member gets the frame with its own operation id spliced in. A member
 that resumes with `after` first replays the log on its own, buffering the group's
 frames meanwhile, and joins at the seam: events are deduplicated by id.

@@ -10,7 +10,8 @@ from kimgraph import models
 
 
 @strawberry.enum(
-    description="Where an aspiration stands in its workflow (DESIGN.md's table)."
+    description="Where an aspiration stands in its workflow (the transition table "
+    "in docs/aspiration-workflow.md)."
 )
 class AspirationStatus(enum.Enum):
     SUBMITTED = strawberry.enum_value(

@@ -41,7 +41,10 @@ class AspirationSubmitInput:
     )
 
 
-@strawberry.input(description="A step through the workflow; see DESIGN.md's table.")
+@strawberry.input(
+    description="A step through the workflow; see the table in "
+    "docs/aspiration-workflow.md."
+)
 class AspirationTransitionInput:
     to: AspirationStatus = strawberry.field(description="The status to move to.")
     expected_version: int = strawberry.field(

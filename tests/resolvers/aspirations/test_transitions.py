@@ -1,4 +1,4 @@
-"""aspirationTransition against DESIGN.md's whole table, every actor, both backends."""
+"""aspirationTransition against the table of docs/aspiration-workflow.md."""
 
 from __future__ import annotations
 
