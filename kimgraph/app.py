@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import gc
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from http import HTTPStatus
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
@@ -16,6 +20,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise
@@ -97,7 +103,44 @@ class GraphQLView(LiveView):
             await _unauthenticated(str(exc))(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        await self(scope, receive, send)
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:
+            response = _refused(exc.reason, exc.status_code)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON as the standard library reads it; 400 if it cannot be read at all.
+
+        Strawberry answers JSONDecodeError with 400 itself, but not a body
+        that is no text in any encoding JSON allows, nor one nested deeper than
+        the parser recurses (the body limit bounds its length, not its depth).
+        """
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "The request body is not UTF-8 text") from None
+        except RecursionError:
+            raise HTTPException(400, "The request body nests too deeply") from None
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request's operation; 400 for a JSON body that is no object.
+
+        Strawberry reads a JSON body's fields with dict.get, so a scalar body
+        (null, 42, "x", true) would fail inside it; an object, or a batch
+        (an array, which it refuses), begins with "{" or "[".
+        """
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "POST" and "application/json" in content_type:
+            body = await request.get_body()
+            text = body.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n")
+            if not text.startswith((b"{", b"[")):
+                raise HTTPException(
+                    400, "The request body must be a JSON object with a query"
+                )
+        return await super().parse_http_body(request)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -130,6 +173,15 @@ class GraphQLView(LiveView):
             self.connections.add(principal.credential, context.request)
         bare_ack: UnsetType = UNSET
         return bare_ack
+
+
+def _refused(message: str, status: int) -> Response:
+    """A request refused before any operation ran, in a GraphQL response's shape."""
+    code = HTTPStatus(status).name
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+    )
 
 
 def _unauthenticated(message: str) -> Response:

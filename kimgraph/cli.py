@@ -266,6 +266,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         ws_ping_interval=15,
         ws_ping_timeout=20,
         ws_per_message_deflate=False,
+        # Like the HTTP body limit: a larger message closes the socket with 1009.
+        ws_max_size=settings.ws_max_bytes,
         proxy_headers=True,
     )
     return 0

@@ -6,6 +6,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def to_utc(value: datetime) -> datetime:
+    """The same instant in UTC; ValueError, saying why, if there is none."""
+    if value.utcoffset() is None:
+        raise ValueError("needs a UTC offset, e.g. 2030-01-01T08:00:00+07:00 (WIB)")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            "lies outside the years 1-9999 once converted to UTC"
+        ) from None
+
+
 class Clock(Protocol):
     """Where the current time comes from."""
 

@@ -19,6 +19,13 @@ T = TypeVar("T")
 
 _EVENT_PREFIX = "ev:"
 
+# The largest key each kind of column holds, on every backend: rows have
+# 32-bit ids (IntField: PostgreSQL's integer), the event log 64-bit ones. A
+# larger number names nothing, and PostgreSQL (or SQLite, past 64 bits)
+# refuses to compare a column with it.
+MAX_ROW_ID = 2**31 - 1
+MAX_EVENT_ID = 2**63 - 1
+
 
 class CursorKind(enum.StrEnum):
     """Which list a keyset cursor belongs to; a cursor of one is refused by another."""
@@ -55,12 +62,27 @@ def parse_id(global_id: str) -> tuple[str, str] | None:
     return type_name, key
 
 
+def _number(text: str, maximum: int) -> int | None:
+    """The number written in ASCII digits, if at most maximum; None otherwise."""
+    # isdecimal() alone also passes other scripts' digits, which no key has;
+    # the length check spares int() a string too long to convert.
+    if not (text.isascii() and text.isdecimal()) or len(text) > len(str(maximum)):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
+
+
+def key_id(key: str) -> int | None:
+    """The row id a global id's key names; None if it names no row."""
+    return _number(key, MAX_ROW_ID)
+
+
 def decode_id(type_name: str, global_id: str) -> int | None:
     """The integer key of a global id of this type; None if it is not one."""
     parsed = parse_id(global_id)
-    if parsed is None or parsed[0] != type_name or not parsed[1].isdecimal():
+    if parsed is None or parsed[0] != type_name:
         return None
-    return int(parsed[1])
+    return key_id(parsed[1])
 
 
 def encode_cursor(kind: CursorKind, *key: object) -> str:
@@ -96,9 +118,10 @@ def decode_cursor(
 
 def row_id(key: str) -> int:
     """A cursor key that is a row id (for decode_cursor)."""
-    if not key.isdecimal():
+    number = key_id(key)
+    if number is None:
         raise ValueError(key)
-    return int(key)
+    return number
 
 
 def encode_event_cursor(event_id: int) -> str:
@@ -109,10 +132,10 @@ def encode_event_cursor(event_id: int) -> str:
 def decode_event_cursor(cursor: str) -> int:
     """The position inside an event cursor; InvalidCursorError if it is not one."""
     text = _unwrap(cursor)
-    number = text.removeprefix(_EVENT_PREFIX)
-    if not text.startswith(_EVENT_PREFIX) or not number.isdecimal():
+    number = _number(text.removeprefix(_EVENT_PREFIX), MAX_EVENT_ID)
+    if not text.startswith(_EVENT_PREFIX) or number is None:
         raise InvalidCursorError(
             f"{cursor!r} is not an event cursor; pass an event's cursor or an "
             "eventCursor"
         )
-    return int(number)
+    return number

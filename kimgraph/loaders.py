@@ -9,11 +9,10 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from kimgraph import models
+from kimgraph.announcements.boards import BoardKey, boards_by_keys
 from kimgraph.announcements.queries import (
-    Board,
-    BoardKey,
+    BoardPage,
     announcements_by_ids,
-    boards_by_keys,
     targets_by_ids,
 )
 from kimgraph.aspirations.queries import (
@@ -98,7 +97,7 @@ class Loaders:
         return values_by_key(targets_by_ids)
 
     @cached_property
-    def boards_by_key(self) -> DataLoader[BoardKey, Board]:
+    def boards_by_key(self) -> DataLoader[BoardKey, BoardPage]:
         return values_by_key(boards_by_keys)
 
     @cached_property

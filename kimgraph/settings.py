@@ -23,7 +23,9 @@ class Settings:
     secret_key: str | None = None
     event_retention_days: int = 30
     max_body_bytes: int = 1_048_576
+    ws_max_bytes: int = 1_048_576
     max_query_depth: int = 12
+    max_query_cost: int = 50_000
     allowed_origins: tuple[str, ...] = ()
     log_level: str = "info"
     ws_ping_seconds: float = 15.0
@@ -44,7 +46,9 @@ class Settings:
                 env, "KIMGRAPH_EVENT_RETENTION_DAYS", 30
             ),
             max_body_bytes=_positive_int(env, "KIMGRAPH_MAX_BODY_BYTES", 1_048_576),
+            ws_max_bytes=_positive_int(env, "KIMGRAPH_WS_MAX_BYTES", 1_048_576),
             max_query_depth=_positive_int(env, "KIMGRAPH_MAX_QUERY_DEPTH", 12),
+            max_query_cost=_positive_int(env, "KIMGRAPH_MAX_QUERY_COST", 50_000),
             allowed_origins=tuple(
                 origin.strip()
                 for origin in env.get("KIMGRAPH_ALLOWED_ORIGINS", "").split(",")

@@ -20,6 +20,7 @@ from kimgraph.events import log
 from kimgraph.events.log import EventRecord
 from kimgraph.live.hub import Delivery
 from kimgraph.regions.queries import require_region
+from resolvers.commands import run_command
 from resolvers.streams import follow
 from schema.announcements import (
     Announcement,
@@ -115,10 +116,9 @@ class AnnouncementMutations:
             AnnouncementPublishInput, strawberry.argument(description="What to say.")
         ],
     ) -> AnnouncementPublishPayload:
-        outcome = await announcements.publish(
-            info.context.clock,
-            info.context.hub.announce,
-            info.context.principal,
+        outcome = await run_command(
+            info,
+            announcements.publish,
             announcements.Draft(
                 title=input.title,
                 body=input.body,
@@ -142,10 +142,9 @@ class AnnouncementMutations:
         ],
     ) -> AnnouncementUpdatePayload:
         valid_until = input.valid_until
-        outcome = await announcements.update(
-            info.context.clock,
-            info.context.hub.announce,
-            info.context.principal,
+        outcome = await run_command(
+            info,
+            announcements.update,
             decode_id("Announcement", id),
             announcements.Changes(
                 expected_revision=input.expected_revision,
@@ -168,10 +167,9 @@ class AnnouncementMutations:
             str, strawberry.argument(description="Why, 1-500 characters.")
         ],
     ) -> AnnouncementWithdrawPayload:
-        outcome = await announcements.withdraw(
-            info.context.clock,
-            info.context.hub.announce,
-            info.context.principal,
+        outcome = await run_command(
+            info,
+            announcements.withdraw,
             decode_id("Announcement", id),
             reason,
         )
@@ -189,10 +187,9 @@ class AnnouncementMutations:
             list[str], strawberry.argument(description="Codes of regions to add.")
         ],
     ) -> AnnouncementRelayPayload:
-        outcome = await announcements.relay(
-            info.context.clock,
-            info.context.hub.announce,
-            info.context.principal,
+        outcome = await run_command(
+            info,
+            announcements.relay,
             decode_id("Announcement", id),
             targets,
         )

@@ -20,11 +20,12 @@ from kimgraph.aspirations.queries import (
     scoped_region,
 )
 from kimgraph.context import Info
-from kimgraph.cursors import CursorKind, decode_cursor, decode_id, row_id
+from kimgraph.cursors import CursorKind, decode_cursor, decode_id, key_id, row_id
 from kimgraph.events import log
 from kimgraph.live.hub import Delivery
 from kimgraph.rate_limit import RateLimiter
 from kimgraph.regions.queries import require_region
+from resolvers.commands import run_command
 from resolvers.streams import follow
 from schema.aspirations import (
     Aspiration,
@@ -67,9 +68,10 @@ def _view(principal: Principal, row: models.Aspiration) -> Aspiration:
 
 async def aspiration_node(info: Info, type_name: str, key: str) -> Aspiration | None:
     """`node(id:)` for an Aspiration key: the same as `aspiration(id:)`."""
+    aspiration_id = key_id(key)
     row = (
-        await info.context.loaders.aspirations_by_id.load(int(key))
-        if key.isdigit()
+        await info.context.loaders.aspirations_by_id.load(aspiration_id)
+        if aspiration_id is not None
         else None
     )
     access = access_for(info.context.principal, row) if row is not None else None
@@ -171,11 +173,9 @@ class AspirationMutations:
             AspirationSubmitInput, strawberry.argument(description="The aspiration.")
         ],
     ) -> AspirationSubmitPayload:
-        principal = info.context.principal
-        outcome = await aspirations.submit(
-            info.context.clock,
-            info.context.hub.announce,
-            principal,
+        outcome = await run_command(
+            info,
+            aspirations.submit,
             aspirations.Submission(
                 region=input.region,
                 title=input.title,
@@ -191,7 +191,7 @@ class AspirationMutations:
         )
         row = outcome.aspiration
         return AspirationSubmitPayload(
-            aspiration=_view(principal, row), ticket=row.ticket
+            aspiration=_view(info.context.principal, row), ticket=row.ticket
         )
 
     @mutation(
@@ -208,12 +208,10 @@ class AspirationMutations:
             AspirationTransitionInput, strawberry.argument(description="The step.")
         ],
     ) -> AspirationTransitionPayload:
-        principal = info.context.principal
         duplicate_of = input.duplicate_of_id
-        outcome = await aspirations.transition(
-            info.context.clock,
-            info.context.hub.announce,
-            principal,
+        outcome = await run_command(
+            info,
+            aspirations.transition,
             decode_id("Aspiration", id),
             aspirations.Step(
                 target=input.to.domain,
@@ -229,7 +227,7 @@ class AspirationMutations:
             ),
         )
         return AspirationTransitionPayload(
-            aspiration=_view(principal, outcome.aspiration)
+            aspiration=_view(info.context.principal, outcome.aspiration)
         )
 
     @mutation(
@@ -244,18 +242,16 @@ class AspirationMutations:
             AspirationRespondInput, strawberry.argument(description="The response.")
         ],
     ) -> AspirationRespondPayload:
-        principal = info.context.principal
-        outcome = await aspirations.respond(
-            info.context.clock,
-            info.context.hub.announce,
-            principal,
+        outcome = await run_command(
+            info,
+            aspirations.respond,
             decode_id("Aspiration", id),
             input.message,
             public=input.public,
         )
         assert outcome.response is not None, "respond always writes a response"
         return AspirationRespondPayload(
-            aspiration=_view(principal, outcome.aspiration),
+            aspiration=_view(info.context.principal, outcome.aspiration),
             response=AspirationResponse(row=outcome.response),
         )
 
@@ -271,17 +267,15 @@ class AspirationMutations:
             AspirationModerateInput, strawberry.argument(description="Hide or show.")
         ],
     ) -> AspirationModeratePayload:
-        principal = info.context.principal
-        outcome = await aspirations.moderate(
-            info.context.clock,
-            info.context.hub.announce,
-            principal,
+        outcome = await run_command(
+            info,
+            aspirations.moderate,
             decode_id("Aspiration", id),
             hidden=input.hidden,
             reason=input.reason,
         )
         return AspirationModeratePayload(
-            aspiration=_view(principal, outcome.aspiration)
+            aspiration=_view(info.context.principal, outcome.aspiration)
         )
 
 

@@ -8,7 +8,8 @@ from typing import Annotated
 import strawberry
 
 from kimgraph.context import Info
-from kimgraph.cursors import parse_id
+from kimgraph.cursors import key_id, parse_id
+from kimgraph.regions.codes import InvalidRegionCode, validate
 from resolvers.aspirations import aspiration_node
 from schema.common import Node
 from schema.kims import KimMember, load_kim
@@ -16,19 +17,25 @@ from schema.regions import REGION_TYPES, load_region
 
 
 async def _region(info: Info, type_name: str, key: str) -> Node | None:
+    try:
+        validate(key)
+    except InvalidRegionCode:
+        return None  # no region has it, and the column cannot hold every string
     region = await load_region(info, key)
     # A region's id names its level's type: "Desa:61.04.16" is no Desa.
     return region if type(region).__name__ == type_name else None
 
 
 async def _kim(info: Info, type_name: str, key: str) -> Node | None:
-    return await load_kim(info, int(key)) if key.isdecimal() else None
+    kim_id = key_id(key)
+    return await load_kim(info, kim_id) if kim_id is not None else None
 
 
 async def _kim_member(info: Info, type_name: str, key: str) -> Node | None:
+    member_id = key_id(key)
     row = (
-        await info.context.loaders.kim_members_by_id.load(int(key))
-        if key.isdecimal()
+        await info.context.loaders.kim_members_by_id.load(member_id)
+        if member_id is not None
         else None
     )
     return KimMember.from_model(row) if row is not None else None

@@ -31,7 +31,7 @@ R = TypeVar("R")
 
 
 class Ordered(Protocol):
-    """A key of a keyset order (code, id, board position)."""
+    """A key of a keyset order (a code, an id)."""
 
     def __lt__(self, other: Any, /) -> bool: ...
 
@@ -134,18 +134,12 @@ def loaded_page(
     after: Key | None,
     limit: int,
     key: Callable[[R], Key],
-    *,
-    descending: bool = False,
 ) -> tuple[list[R], bool, int]:
     """A page of a list already loaded in key order: rows after `after`; more?; all.
 
     What a keyset query would answer, for a list a loader read whole.
     """
-    rest = [
-        row
-        for row in rows
-        if after is None or (key(row) < after if descending else after < key(row))
-    ]
+    rest = [row for row in rows if after is None or after < key(row)]
     return rest[:limit], len(rest) > limit, len(rows)
 
 

@@ -13,11 +13,13 @@ GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 
 # The messages of Strawberry's depth, alias and token limiters and of
-# graphql-core's token limit, which carry no code of their own.
+# graphql-core's token and introspection depth limits, which carry no code of
+# their own (the cost limit in kimgraph.api sets its code itself).
 _TOO_COMPLEX_MARKS = (
     "exceeds maximum operation depth",
     "aliases found. Allowed:",
     "Document contains more than",
+    "Maximum introspection depth exceeded",
 )
 
 

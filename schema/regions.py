@@ -9,12 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from kimgraph import models, regions
-from kimgraph.announcements.queries import (
-    BoardKey,
-    BoardPage,
-    page_key,
-    read_page_key,
-)
+from kimgraph.announcements.boards import BoardKey
+from kimgraph.announcements.queries import read_page_key
 from kimgraph.context import Info
 from kimgraph.cursors import CursorKind, decode_cursor, encode_cursor, encode_id, row_id
 from schema.common import (
@@ -151,15 +147,17 @@ class Region(Node):
             bool, strawberry.argument(description="Only ACTIVE ones (the default).")
         ] = True,
     ) -> Annotated[AnnouncementConnection, strawberry.lazy("schema.announcements")]:
-        board_page: type[AnnouncementConnection]
-        board_page = schema_type(info, "AnnouncementConnection")
-        after_key = decode_cursor(CursorKind.ANNOUNCEMENT, after, read_page_key)
-        limit = page_size(first)
-        board = await info.context.loaders.boards_by_key.load(
-            BoardKey(self.code, active_only, info.context.clock.now())
+        announcement_connection: type[AnnouncementConnection]
+        announcement_connection = schema_type(info, "AnnouncementConnection")
+        key = BoardKey(
+            region=self.code,
+            active_only=active_only,
+            now=info.context.clock.now(),
+            after=decode_cursor(CursorKind.ANNOUNCEMENT, after, read_page_key),
+            limit=page_size(first),
         )
-        page = loaded_page(board.rows, after_key, limit, key=page_key, descending=True)
-        return board_page.of(BoardPage(board.position, *page))
+        page = await info.context.loaders.boards_by_key.load(key)
+        return announcement_connection.of(page)
 
 
 async def _children(

@@ -55,6 +55,18 @@ async def verify_password(password_hash: str, password: str) -> bool:
     return await asyncio.to_thread(check)
 
 
+async def _check_region(region_code: str, problems: list[Problem]) -> None:
+    """Add a NOT_FOUND problem (field `region`) if no region has this code."""
+    if not await models.Region.exists(code=validate(region_code)):
+        problems.append(
+            Problem(
+                ProblemCode.NOT_FOUND,
+                f"there is no region with code {region_code}",
+                ["region"],
+            )
+        )
+
+
 async def create_account(
     clock: Clock,
     *,
@@ -126,14 +138,8 @@ async def create_account(
         problems.append(
             Problem(ProblemCode.INVALID, "a region is required", ["region"])
         )
-    elif not await models.Region.exists(code=validate(region_code)):
-        problems.append(
-            Problem(
-                ProblemCode.NOT_FOUND,
-                f"there is no region with code {region_code}",
-                ["region"],
-            )
-        )
+    else:
+        await _check_region(region_code, problems)
     if problems:
         raise UserInputError(*problems)
     assert region_code is not None
@@ -240,14 +246,7 @@ async def create_api_key(
         problems.append(
             Problem(ProblemCode.INVALID, "name must have 1-100 characters", ["name"])
         )
-    if not await models.Region.exists(code=validate(region_code)):
-        problems.append(
-            Problem(
-                ProblemCode.NOT_FOUND,
-                f"there is no region with code {region_code}",
-                ["region"],
-            )
-        )
+    await _check_region(region_code, problems)
     if problems:
         raise UserInputError(*problems)
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)

@@ -10,18 +10,19 @@ from kimgraph import models, timers
 from kimgraph.accounts.authorization import Action, enforce, in_scope
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.announcements.records import EventKind, Status, record_event, status_of
+from kimgraph.announcements.rules import (
+    MAX_REASON,
+    check_instants,
+    check_targets,
+    check_text,
+    check_valid_until,
+)
 from kimgraph.announcements.timers import TIMER_EXPIRE, TIMER_PUBLISH
 from kimgraph.clock import Clock
 from kimgraph.errors import Problem, ProblemCode, UserInputError, invalid, not_found
 from kimgraph.events import log
 from kimgraph.events.bus import Doorbell
 from kimgraph.models import AnnouncementCategory, AnnouncementPriority
-from kimgraph.regions.codes import validate
-
-MAX_TITLE = 200
-MAX_BODY = 10_000
-MAX_TARGETS = 50
-MAX_REASON = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,68 +61,6 @@ class Outcome:
     targets: list[str] = field(default_factory=list)
 
 
-def _check_text(
-    title: str | None, body: str | None, problems: list[Problem]
-) -> tuple[str | None, str | None]:
-    if title is not None:
-        title = " ".join(title.split())
-        if not 1 <= len(title) <= MAX_TITLE:
-            problems.append(
-                Problem(
-                    ProblemCode.INVALID,
-                    f"must have 1-{MAX_TITLE} characters",
-                    ["input", "title"],
-                )
-            )
-    if body is not None:
-        body = body.strip()
-        if not 1 <= len(body) <= MAX_BODY:
-            problems.append(
-                Problem(
-                    ProblemCode.INVALID,
-                    f"must have 1-{MAX_BODY} characters",
-                    ["input", "body"],
-                )
-            )
-    return title, body
-
-
-async def _check_targets(
-    principal: Principal, codes: Sequence[str], field: Sequence[str]
-) -> list[str]:
-    """Existing, in-scope, de-duplicated target codes; UserInputError otherwise."""
-    unique = list(dict.fromkeys(validate(code) for code in codes))
-    if not unique or len(unique) > MAX_TARGETS:
-        raise invalid(f"give 1-{MAX_TARGETS} target regions", *field)
-    existing = {
-        str(code)
-        for code in await models.Region.filter(code__in=unique).values_list(
-            "code", flat=True
-        )
-    }
-    problems = [
-        Problem(
-            ProblemCode.NOT_FOUND,
-            f"there is no region with code {code}",
-            [*field, str(i)],
-        )
-        for i, code in enumerate(unique)
-        if code not in existing
-    ]
-    problems += [
-        Problem(
-            ProblemCode.OUT_OF_SCOPE,
-            f"region {code} lies outside your region {principal.region_code}",
-            [*field, str(i)],
-        )
-        for i, code in enumerate(unique)
-        if code in existing and not in_scope(principal, code)
-    ]
-    if problems:
-        raise UserInputError(*problems)
-    return unique
-
-
 async def publish(
     clock: Clock, doorbell: Doorbell, principal: Principal, draft: Draft
 ) -> Outcome:
@@ -129,20 +68,15 @@ async def publish(
     enforce(principal, Action.ANNOUNCEMENT_PUBLISH)
     now = clock.now()
     problems: list[Problem] = []
-    title, body = _check_text(draft.title, draft.body, problems)
+    title, body = check_text(draft.title, draft.body, problems)
     valid_from = draft.valid_from or now
-    if draft.valid_until is not None and draft.valid_until <= max(valid_from, now):
-        problems.append(
-            Problem(
-                ProblemCode.INVALID,
-                "must be later than validFrom and than now",
-                ["input", "validUntil"],
-            )
-        )
+    times = {"validFrom": draft.valid_from, "validUntil": draft.valid_until}
+    if check_instants(times, problems):
+        check_valid_until(draft.valid_until, valid_from, now, problems)
     kim = await _publishing_kim(principal, draft.kim_id, problems)
     if problems:
         raise UserInputError(*problems)
-    targets = await _check_targets(principal, draft.targets, ("input", "targets"))
+    targets = await check_targets(principal, draft.targets, ("input", "targets"))
     assert title is not None, "a draft always has a title"
     assert body is not None, "a draft always has a body"
     async with log.transaction(doorbell) as tx:
@@ -205,11 +139,8 @@ async def _publishing_kim(
     return kim
 
 
-async def _managed(
-    principal: Principal, announcement_id: int | None
-) -> tuple[models.Announcement, list[str]]:
-    """The announcement, if principal published it or governs all its targets."""
-    enforce(principal, Action.ANNOUNCEMENT_PUBLISH)
+async def _existing(announcement_id: int | None) -> models.Announcement:
+    """The announcement with this id; NOT_FOUND (field `id`) if there is none."""
     row = (
         await models.Announcement.get_or_none(id=announcement_id)
         if announcement_id is not None
@@ -217,6 +148,15 @@ async def _managed(
     )
     if row is None:
         raise not_found("there is no such announcement", "id")
+    return row
+
+
+async def _managed(
+    principal: Principal, announcement_id: int | None
+) -> tuple[models.Announcement, list[str]]:
+    """The announcement, if principal published it or governs all its targets."""
+    enforce(principal, Action.ANNOUNCEMENT_PUBLISH)
+    row = await _existing(announcement_id)
     original = [
         str(code)
         for code in await models.AnnouncementTarget.filter(
@@ -249,17 +189,9 @@ async def update(
     row, _ = await _managed(principal, announcement_id)
     now = clock.now()
     problems: list[Problem] = []
-    title, body = _check_text(changes.title, changes.body, problems)
-    if changes.valid_until is not None and changes.valid_until <= max(
-        row.valid_from, now
-    ):
-        problems.append(
-            Problem(
-                ProblemCode.INVALID,
-                "must be later than validFrom and than now",
-                ["input", "validUntil"],
-            )
-        )
+    title, body = check_text(changes.title, changes.body, problems)
+    if check_instants({"validUntil": changes.valid_until}, problems):
+        check_valid_until(changes.valid_until, row.valid_from, now, problems)
     if row.withdrawn_at is not None:
         problems.append(
             Problem(ProblemCode.INVALID, "a withdrawn announcement is final", ["id"])
@@ -348,14 +280,8 @@ async def relay(
 ) -> Outcome:
     """Pass an announcement on to regions in the caller's own scope."""
     enforce(principal, Action.ANNOUNCEMENT_PUBLISH)
-    row = (
-        await models.Announcement.get_or_none(id=announcement_id)
-        if announcement_id is not None
-        else None
-    )
-    if row is None:
-        raise not_found("there is no such announcement", "id")
-    targets = await _check_targets(principal, codes, ("targets",))
+    row = await _existing(announcement_id)
+    targets = await check_targets(principal, codes, ("targets",))
     now = clock.now()
     if status_of(row, now) in (Status.WITHDRAWN, Status.EXPIRED):
         raise invalid(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,8 +9,8 @@ from datetime import datetime
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-from kimgraph import models
-from kimgraph.announcements.records import Status, status_of
+from kimgraph import cursors, models
+from kimgraph.clock import to_utc
 from kimgraph.events import log
 from kimgraph.events.log import EventRecord
 from kimgraph.models import AnnouncementCategory, AnnouncementPriority
@@ -19,6 +18,11 @@ from kimgraph.regions.codes import ancestors_of
 
 # (priority, valid_from, id): the keyset of "EMERGENCY first, then newest".
 PageKey = tuple[int, datetime, int]
+
+
+def shown_codes(region: str) -> list[str]:
+    """The codes whose announcements a region shows: its own and those above it."""
+    return [*ancestors_of(region), region]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +37,7 @@ class AnnouncementFilter:
 
     def queryset(self, now: datetime) -> QuerySet[models.Announcement]:
         """Matching announcements (unordered)."""
-        here = Q(region_id__in=[*ancestors_of(self.region), self.region])
+        here = Q(region_id__in=shown_codes(self.region))
         if self.include_descendants:
             here |= Q(region_id__startswith=self.region + ".")
         targeted = models.AnnouncementTarget.filter(here).values("announcement_id")
@@ -58,8 +62,12 @@ def page_key(row: models.Announcement) -> PageKey:
 
 def read_page_key(text: str) -> PageKey:
     """A position from its text "priority|validFrom|id"; ValueError if not one."""
-    priority, valid_from, row_id = text.split("|")
-    return int(priority), datetime.fromisoformat(valid_from), int(row_id)
+    priority, valid_from, key = text.split("|")
+    return (
+        AnnouncementPriority(int(priority)).value,
+        to_utc(datetime.fromisoformat(valid_from)),
+        cursors.row_id(key),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,55 +100,6 @@ async def board_page(
         )
     rows = await query.order_by("-priority", "-valid_from", "-id").limit(limit + 1)
     return BoardPage(position, rows[:limit], len(rows) > limit, total)
-
-
-@dataclass(frozen=True, slots=True)
-class BoardKey:
-    """A region's board as `Region.announcements` shows it, at a time."""
-
-    region: str
-    active_only: bool
-    now: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Board:
-    """All a region shows, in board order, and the position read before it."""
-
-    position: int
-    rows: list[models.Announcement]
-
-
-async def boards_by_keys(keys: Sequence[BoardKey]) -> dict[BoardKey, Board]:
-    """The boards of many regions in three queries, however many there are.
-
-    Each board is read whole (what targets the region or a region above it)
-    and paged by the caller: one read for all regions of a nested list instead
-    of a paged read per region. The position comes first, as in board_page.
-    """
-    position = await log.position()
-    shown = {key: [*ancestors_of(key.region), key.region] for key in keys}
-    query = models.AnnouncementTarget.filter(
-        region_id__in=sorted({code for codes in shown.values() for code in codes})
-    )
-    if all(key.active_only for key in keys):
-        # Only what could be active at one of the keys' times.
-        query = query.filter(
-            Q(announcement__valid_until=None)
-            | Q(announcement__valid_until__gt=min(key.now for key in keys)),
-            announcement__withdrawn_at=None,
-            announcement__valid_from__lte=max(key.now for key in keys),
-        )
-    targeted: defaultdict[str, list[models.Announcement]] = defaultdict(list)
-    for target in await query.select_related("announcement"):
-        targeted[target.region_id].append(target.announcement)
-    boards = {}
-    for key, codes in shown.items():
-        rows = list({row.id: row for code in codes for row in targeted[code]}.values())
-        if key.active_only:
-            rows = [row for row in rows if status_of(row, key.now) is Status.ACTIVE]
-        boards[key] = Board(position, sorted(rows, key=page_key, reverse=True))
-    return boards
 
 
 async def announcements_by_ids(ids: Sequence[int]) -> dict[int, models.Announcement]:

@@ -17,6 +17,7 @@ from kimgraph.aspirations.records import (
     conflict,
     log_event,
 )
+from kimgraph.aspirations.text import checked_text
 from kimgraph.aspirations.workflow import (
     Capacity,
     GuardFailed,
@@ -79,23 +80,6 @@ async def reachable(
     return row
 
 
-def _clean(
-    value: str | None, limit: int, field: str, problems: list[Problem]
-) -> str | None:
-    value = value.strip() if value is not None else None
-    if not value:
-        return None
-    if len(value) > limit:
-        problems.append(
-            Problem(
-                ProblemCode.INVALID,
-                f"must have at most {limit} characters",
-                ["input", field],
-            )
-        )
-    return value
-
-
 async def _check_duplicate(
     principal: Principal,
     row: models.Aspiration,
@@ -128,9 +112,11 @@ async def transition(
         raise conflict(row.version, step.expected_version)
     problems: list[Problem] = []
     text = StepText(
-        note=_clean(step.note, MAX_NOTE, "note", problems),
-        public_note=_clean(step.public_note, MAX_NOTE, "publicNote", problems),
-        assigned_unit=_clean(step.assigned_unit, MAX_UNIT, "assignedUnit", problems),
+        note=checked_text(step.note, MAX_NOTE, "note", problems),
+        public_note=checked_text(step.public_note, MAX_NOTE, "publicNote", problems),
+        assigned_unit=checked_text(
+            step.assigned_unit, MAX_UNIT, "assignedUnit", problems
+        ),
         duplicate_of_id=step.duplicate_of_id,
     )
     now = clock.now()
@@ -220,15 +206,7 @@ async def respond(
     if not actor.capacities & {Capacity.VERIFIER, Capacity.UNIT}:
         raise ForbiddenError("only a verifier or the assigned unit may respond")
     problems: list[Problem] = []
-    text = _clean(message, MAX_MESSAGE, "message", problems)
-    if text is None:
-        problems.append(
-            Problem(
-                ProblemCode.INVALID,
-                f"must have 1-{MAX_MESSAGE} characters",
-                ["input", "message"],
-            )
-        )
+    text = checked_text(message, MAX_MESSAGE, "message", problems, required=True)
     if problems:
         raise UserInputError(*problems)
     assert text is not None
@@ -265,7 +243,7 @@ async def moderate(
     enforce(principal, Action.ASPIRATION_MODERATE)
     row = await reachable(principal, aspiration_id)
     problems: list[Problem] = []
-    why = _clean(reason, MAX_REASON, "reason", problems)
+    why = checked_text(reason, MAX_REASON, "reason", problems)
     if hidden and why is None:
         problems.append(
             Problem(

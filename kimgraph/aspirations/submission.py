@@ -11,6 +11,7 @@ from kimgraph.accounts.authorization import in_scope
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.aspirations import workdays
 from kimgraph.aspirations.records import EventKind, Outcome, log_event
+from kimgraph.aspirations.text import checked_text
 from kimgraph.aspirations.workflow import Deadline
 from kimgraph.clock import Clock
 from kimgraph.errors import Problem, ProblemCode, UserInputError
@@ -58,37 +59,6 @@ def new_ticket(region_code: str, at: datetime) -> str:
 def normalize_ticket(ticket: str) -> str:
     """A ticket as typed (any case, spaces around) in its stored form."""
     return ticket.strip().upper()
-
-
-def _text(
-    value: str | None,
-    limit: int,
-    field: str,
-    problems: list[Problem],
-    *,
-    required: bool,
-) -> str | None:
-    value = value.strip() if value is not None else None
-    if not value:
-        if required:
-            problems.append(
-                Problem(
-                    ProblemCode.INVALID,
-                    f"must have 1-{limit} characters",
-                    ["input", field],
-                )
-            )
-        return None
-    if len(value) > limit:
-        # The message never repeats the value: it may be personal data.
-        problems.append(
-            Problem(
-                ProblemCode.INVALID,
-                f"must have at most {limit} characters",
-                ["input", field],
-            )
-        )
-    return value
 
 
 async def _region(
@@ -177,19 +147,15 @@ async def submit(
         raise rate_limited()
     problems: list[Problem] = []
     region = await _region(principal, submission.region, problems)
-    title = _text(submission.title, MAX_TITLE, "title", problems, required=True)
-    description = _text(
+    title = checked_text(submission.title, MAX_TITLE, "title", problems, required=True)
+    description = checked_text(
         submission.description, MAX_DESCRIPTION, "description", problems, required=True
     )
-    reporter_name = _text(
-        submission.reporter_name, MAX_PERSONAL, "reporterName", problems, required=False
+    reporter_name = checked_text(
+        submission.reporter_name, MAX_PERSONAL, "reporterName", problems
     )
-    reporter_contact = _text(
-        submission.reporter_contact,
-        MAX_PERSONAL,
-        "reporterContact",
-        problems,
-        required=False,
+    reporter_contact = checked_text(
+        submission.reporter_contact, MAX_PERSONAL, "reporterContact", problems
     )
     kim = await _collecting_kim(principal, submission.kim_id, region, problems)
     if problems:

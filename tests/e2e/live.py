@@ -244,9 +244,16 @@ class Subscriber:
         return subscriber
 
     async def message(self) -> dict[str, Any]:
-        """The next message other than a ping (answered with a pong)."""
+        """The next message other than a ping (answered with a pong).
+
+        One deadline for the whole wait: pings alone never keep it waiting.
+        """
+        async with asyncio.timeout(DEADLINE_S):
+            return await self._message()
+
+    async def _message(self) -> dict[str, Any]:
         while True:
-            raw = await asyncio.wait_for(self.ws.recv(decode=True), DEADLINE_S)
+            raw = await self.ws.recv(decode=True)
             if self.keep_frames:
                 self.frames.append(raw)
             message: dict[str, Any] = json.loads(raw)

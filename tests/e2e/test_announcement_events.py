@@ -14,7 +14,6 @@ from websockets.asyncio.client import connect
 from tests.e2e.live import (
     DEADLINE_S,
     MUTATION_WITHDRAW,
-    QUERY_BOARD,
     Live,
     Subscriber,
     live_server,
@@ -126,6 +125,32 @@ async def test_a_resubscriber_gets_exactly_what_it_missed_in_order(live: Live) -
     await board.close()
 
 
+QUERY_BOARD_PAGE = """
+query ($region: String!, $after: String) {
+  announcements(region: $region, first: 100, after: $after) {
+    eventCursor edges { node { title } } pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+async def load_whole_board(live: Live) -> tuple[set[str], str]:
+    """Every title a desa shows, page by page, and the first page's eventCursor."""
+    seen: set[str] = set()
+    after: str | None = None
+    cursor: str | None = None
+    for _ in range(100):
+        data = await live.graphql(QUERY_BOARD_PAGE, {"region": DESA, "after": after})
+        page = data["announcements"]
+        cursor = cursor or page["eventCursor"]
+        seen |= {edge["node"]["title"] for edge in page["edges"]}
+        if not page["pageInfo"]["hasNextPage"]:
+            assert cursor is not None
+            return seen, cursor
+        after = page["pageInfo"]["endCursor"]
+    raise AssertionError("more than 100 pages")
+
+
 async def test_nothing_is_missed_or_doubled_while_publishing_continues(
     live: Live,
 ) -> None:
@@ -150,16 +175,8 @@ async def test_nothing_is_missed_or_doubled_while_publishing_continues(
     # when: boards load, then subscribe from the eventCursor of their load
     boards = []
     for _ in range(3):
-        data = await live.graphql(QUERY_BOARD, {"region": DESA})
-        seen = {e["node"]["title"] for e in data["announcements"]["edges"]}
-        boards.append(
-            (
-                seen,
-                await Subscriber.open(
-                    live.server, DESA, after=data["announcements"]["eventCursor"]
-                ),
-            )
-        )
+        seen, cursor = await load_whole_board(live)
+        boards.append((seen, await Subscriber.open(live.server, DESA, after=cursor)))
         await asyncio.sleep(0.2)
     await asyncio.wait_for(reached[60].wait(), DEADLINE_S * 4)
     stop.set()

@@ -143,3 +143,23 @@ async def test_a_stopping_server_tells_its_boards_to_reconnect_with_1012(
     log = live.server.output()
     assert "Application shutdown complete." in log
     assert "Traceback" not in log
+
+
+async def test_a_message_over_the_limit_closes_only_its_socket_with_1009(
+    live: Live,
+) -> None:
+    # given: two boards; KIMGRAPH_WS_MAX_BYTES keeps its default of 1 MiB
+    board = await Subscriber.open(live.server, DESA, after=await live.cursor(DESA))
+    careless = await Subscriber.open(live.server, DESA, after=await live.cursor(DESA))
+    # when: one sends a message one byte over the limit (uvicorn's own is 16 MiB)
+    message = json.dumps({"id": "big", "type": "subscribe", "payload": {"query": ""}})
+    padding = 1_048_576 + 1 - len(message)
+    await careless.ws.send(
+        message.replace('"query": ""', f'"query": "{" " * padding}"')
+    )
+    # then: that socket is closed as "message too big", the other keeps its events
+    await asyncio.wait_for(careless.ws.wait_closed(), DEADLINE_S)
+    assert careless.ws.close_code == 1009
+    await live.publish("Setelah pesan besar", [DESA])
+    assert (await board.event())["announcement"]["title"] == "Setelah pesan besar"
+    await board.close()

@@ -42,8 +42,13 @@ def test_ids_round_trip_and_foreign_ones_are_none() -> None:
     assert parse_id(encode_id("Desa", "61.04.16.2006")) == ("Desa", "61.04.16.2006")
     assert decode_id("Kim", encode_id("Kim", 42)) == 42
     assert decode_id("Kim", encode_id("Aspiration", 42)) is None
+    assert decode_id("Kim", encode_id("Kim", 2**31 - 1)) == 2**31 - 1
     for foreign in ("", "not base64!", encode_id("Kim", "x"), encode_id("Kim", "²")):
         assert decode_id("Kim", foreign) is None
+    # Beyond the id columns (PostgreSQL's integer), other scripts' digits,
+    # more digits than int() converts: no row has such a key.
+    for key in (2**31, 2**63, "٣", "9" * 5000):
+        assert decode_id("Kim", encode_id("Kim", key)) is None
     assert parse_id("") is None
     assert parse_id("S2lt") is None  # "Kim": no key
 
@@ -65,6 +70,9 @@ def test_list_cursors_round_trip_within_their_list() -> None:
         encode_cursor(CursorKind.REGION, "61.04"),  # another list's
         encode_cursor(CursorKind.KIM, "x"),
         encode_cursor(CursorKind.KIM, "²"),
+        encode_cursor(CursorKind.KIM, "٣"),
+        encode_cursor(CursorKind.KIM, 2**31),
+        encode_cursor(CursorKind.KIM, 2**63),
         encode_cursor(CursorKind.KIM),  # no key
     ],
 )
@@ -76,7 +84,9 @@ def test_a_cursor_not_of_this_list_is_refused(cursor: str) -> None:
 
 def test_event_cursors_round_trip_and_foreign_ones_are_refused() -> None:
     assert decode_event_cursor(encode_event_cursor(1234)) == 1234
-    for foreign in ("", "abc", encode_cursor(CursorKind.KIM, 5), "ZXY6wrI"):  # ev:²
+    assert decode_event_cursor(encode_event_cursor(2**63 - 1)) == 2**63 - 1
+    beyond = encode_event_cursor(2**63)  # past the event log's 64-bit ids
+    for foreign in ("", "abc", encode_cursor(CursorKind.KIM, 5), "ZXY6wrI", beyond):
         with pytest.raises(InvalidCursorError) as caught:
             decode_event_cursor(foreign)
         assert str(caught.value) == (

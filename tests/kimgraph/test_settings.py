@@ -79,3 +79,22 @@ def test_serve_exits_2_on_a_malformed_redis_url_without_echoing_it(
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"kimgraph: {SHAPE}; got scheme 'htp'\n"
     assert not (tmp_path / "kimgraph.db").exists()
+
+
+def test_the_query_cost_budget_is_read_from_the_environment() -> None:
+    assert Settings.from_env({}).max_query_cost == 50_000
+    assert Settings.from_env({"KIMGRAPH_MAX_QUERY_COST": "2000"}).max_query_cost == 2000
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("lots", "KIMGRAPH_MAX_QUERY_COST must be a whole number, got 'lots'"),
+        ("0", "KIMGRAPH_MAX_QUERY_COST must be positive, got 0"),
+        ("-5", "KIMGRAPH_MAX_QUERY_COST must be positive, got -5"),
+    ],
+)
+def test_a_bad_query_cost_budget_is_refused(raw: str, message: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"KIMGRAPH_MAX_QUERY_COST": raw})
+    assert str(refused.value) == message
