@@ -142,3 +142,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         "PostgreSQL leg: "
         + ", ".join(f"{count} {outcome}" for outcome, count in counts.items())
     )
+
+
+@pytest.fixture
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The test logs no ERROR record (kimgraph.api logs every unexpected error)."""
+    with caplog.at_level(logging.WARNING):
+        yield
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -90,14 +89,6 @@ subscription ($after: String) {
 DEADLINE_S = 30.0
 NO_OFFSET = "needs a UTC offset, e.g. 2030-01-01T08:00:00+07:00 (WIB)"
 BEYOND_UTC = "lies outside the years 1-9999 once converted to UTC"
-
-
-@pytest.fixture
-def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """The test logs no ERROR record (kimgraph.api logs every unexpected error)."""
-    with caplog.at_level(logging.WARNING):
-        yield
-    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 @pytest.mark.parametrize("key", OUT_OF_RANGE + NOT_ASCII)
