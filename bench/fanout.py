@@ -654,7 +654,12 @@ def kimgraph_server(
 ) -> Iterator[ServerProcess]:
     """`kimgraph serve` on a fresh database, with an admin account."""
     with database as url:
-        env = {"KIMGRAPH_DATABASE_URL": url, "KIMGRAPH_LOG_LEVEL": "warning"}
+        env = {
+            "KIMGRAPH_DATABASE_URL": url,
+            "KIMGRAPH_LOG_LEVEL": "warning",
+            # Every bench subscriber comes from 127.0.0.1: lift the per-address cap.
+            "KIMGRAPH_WS_MAX_PER_ADDRESS": "1000000",
+        }
         port = free_port()
         argv = [sys.executable, "-m", "kimgraph.cli", "serve", "--port", str(port)]
         with server_process(argv, env, folder, port) as server:

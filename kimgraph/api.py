@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from typing import Any
 
 import strawberry
+from graphql import DocumentNode
 from graphql.error import GraphQLError
 from graphql.validation import ASTValidationRule
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -24,7 +25,11 @@ from strawberry.types.graphql import OperationType
 
 from kimgraph.context import Context
 from kimgraph.cost import PAGE, Bound, CostModel, OperationCosts
+from kimgraph.documents import CachedParsing, DocumentCache, count_selections
+from kimgraph.errors import QUERY_TOO_COMPLEX, QueryTimeoutError
+from kimgraph.input_text import RefuseUnstorableText
 from kimgraph.loaders import Loaders
+from kimgraph.memory import EventExecutor
 from kimgraph.settings import Settings
 from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.announcements import (
@@ -44,13 +49,19 @@ from resolvers.kims import KimMutations, KimQueries
 from resolvers.nodes import NodeQueries
 from resolvers.regions import RegionQueries
 from schema.common import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from schema.errors import QUERY_TOO_COMPLEX, ApiErrors, assign_code, is_unexpected
+from schema.errors import ApiErrors, assign_code, is_unexpected
 from schema.regions import REGION_TYPES
 
 logger = logging.getLogger("kimgraph.api")
 
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
+# Fields, inline fragments and spreads a document may write. Validating many
+# selections of one name costs time quadratic in their number (graphql-core's
+# OverlappingFieldsCanBeMerged): 300 of them take ~80 ms; 2,400, within the
+# token limit, took 0.7 s (docs/performance.md, "Admission"). GraphiQL's
+# introspection query writes 72.
+MAX_SELECTIONS = 300
 # Per event, and paid again for every subscriber of every publish: far below
 # a query's budget, above what a board (2) or a full event (~110) costs.
 MAX_SUBSCRIPTION_COST = 500
@@ -132,7 +143,10 @@ SHAREABLE_FIELDS = SHAREABLE_ANNOUNCEMENT_FIELDS
 
 
 class FreshLoaders(SchemaExtension):
-    """A new set of DataLoaders per operation, also on a long-lived WebSocket."""
+    """A new set of DataLoaders per operation, also on a long-lived WebSocket.
+
+    A subscription's events each get a new set too (PerEventLoaders).
+    """
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context.context
@@ -141,18 +155,24 @@ class FreshLoaders(SchemaExtension):
         yield
 
 
-# Shared by every request, as strawberry's ValidationCache does: a hit needs
-# the same document and the same rule classes, which build_schema makes once.
-validate_cached = lru_cache(maxsize=512)(validate_document)
+# Keys of the results Admission keeps in a cached document's memo.
+_VALIDATION = "kimgraph.api.validation"
 
 
 class Admission(SchemaExtension):
-    """Validation, then the operation's cost against its budget; both remembered.
+    """Size, validation, then the operation's cost against its budget.
 
-    Both come before any resolver runs: a refused operation reads nothing.
+    All come before any resolver runs: a refused operation reads nothing. The
+    size check is linear and comes first, so that a document too big to
+    validate cheaply is never validated. Validation is remembered in the
+    document's memo (kimgraph.documents), as the costs are: a hit needs the
+    same document and the same rule classes, which build_schema makes once.
     """
 
-    def __init__(self, costs: OperationCosts, max_query_cost: int) -> None:
+    def __init__(
+        self, documents: DocumentCache, costs: OperationCosts, max_query_cost: int
+    ) -> None:
+        self.documents = documents
         self.costs = costs
         self.max_query_cost = max_query_cost
 
@@ -161,10 +181,11 @@ class Admission(SchemaExtension):
         document = context.graphql_document
         assert document is not None
         schema = context.schema._schema
-        errors = validate_cached(schema, document, context.validation_rules)
+        memo = self.documents.memo(document)
+        errors = self.validation(document, memo)
         if not errors:
             cost = self.costs(
-                schema, document, context.operation_name, context.variables
+                schema, document, context.operation_name, context.variables, memo
             )
             budget = (
                 MAX_SUBSCRIPTION_COST
@@ -176,6 +197,52 @@ class Admission(SchemaExtension):
         context.pre_execution_errors = errors
         yield
 
+    def validation(
+        self, document: DocumentNode, memo: dict[Any, Any] | None
+    ) -> list[GraphQLError]:
+        """The document's validation errors: its size first, then the rules."""
+        remembered: list[GraphQLError] | None = (
+            memo.get(_VALIDATION) if memo is not None else None
+        )
+        if remembered is not None:
+            return list(remembered)
+        context = self.execution_context
+        selections = count_selections(document)
+        if selections > MAX_SELECTIONS:
+            errors = [_too_many_selections(selections)]
+        else:
+            schema = context.schema._schema
+            errors = validate_document(schema, document, context.validation_rules)
+            for error in errors:
+                _code_complexity(error)
+        if memo is not None:
+            memo[_VALIDATION] = errors
+        return list(errors)
+
+
+def _too_many_selections(selections: int) -> GraphQLError:
+    return GraphQLError(
+        f"The document selects {selections} fields and fragments, over the limit "
+        f"of {MAX_SELECTIONS}: ask for fewer fields, or split the query.",
+        extensions={
+            "code": QUERY_TOO_COMPLEX,
+            "selections": selections,
+            "maxSelections": MAX_SELECTIONS,
+        },
+    )
+
+
+def _code_complexity(error: GraphQLError) -> None:
+    """QUERY_TOO_COMPLEX on the errors of graphql-core's own work limits.
+
+    Its validation gives up ("Validation aborted.") when a document would cost
+    it too much work or holds too many errors, and its introspection rule
+    refuses deep `__schema` queries: the document is too complex, not invalid.
+    """
+    aborted = isinstance(error, ValidationAbortedError)
+    if aborted or error.message == "Maximum introspection depth exceeded":
+        error.extensions = {**(error.extensions or {}), "code": QUERY_TOO_COMPLEX}
+
 
 def _too_costly(cost: int, budget: int) -> GraphQLError:
     return GraphQLError(
@@ -186,7 +253,14 @@ def _too_costly(cost: int, budget: int) -> GraphQLError:
 
 
 class Schema(strawberry.Schema):
-    """The KIMgraph schema: codes every error, logs only the unexpected ones."""
+    """The KIMgraph schema: codes every error, logs only the unexpected ones.
+
+    A query or mutation that runs past query_timeout seconds is cancelled and
+    answers QUERY_TIMEOUT (a mutation's transaction then rolls back).
+    """
+
+    query_timeout: float = 10.0
+    documents: DocumentCache
 
     async def execute(
         self,
@@ -206,15 +280,22 @@ class Schema(strawberry.Schema):
         instead: the view answers 400.
         """
         allowed = set(allowed_operation_types or OperationType)
-        return await super().execute(
-            query,
-            variable_values=variable_values,
-            context_value=context_value,
-            root_value=root_value,
-            operation_name=operation_name,
-            allowed_operation_types=allowed - {OperationType.SUBSCRIPTION},
-            operation_extensions=operation_extensions,
-        )
+        deadline = asyncio.timeout(self.query_timeout)
+        try:
+            async with deadline:
+                return await super().execute(
+                    query,
+                    variable_values=variable_values,
+                    context_value=context_value,
+                    root_value=root_value,
+                    operation_name=operation_name,
+                    allowed_operation_types=allowed - {OperationType.SUBSCRIPTION},
+                    operation_extensions=operation_extensions,
+                )
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+        return _timed_out(self.query_timeout)
 
     def process_errors(
         self,
@@ -233,6 +314,16 @@ class Schema(strawberry.Schema):
                 )
 
 
+def _timed_out(seconds: float) -> ExecutionResult:
+    logger.warning("an operation ran past its %s s deadline and was cancelled", seconds)
+    message = (
+        f"The operation took longer than {seconds:g} s and was cancelled: "
+        "ask for less, or try again later."
+    )
+    error = GraphQLError(message, extensions={"code": QueryTimeoutError.code})
+    return ExecutionResult(data=None, errors=[error])
+
+
 def build_schema(settings: Settings) -> Schema:
     """The schema with its limits and error policy."""
     # The rule classes are made here, once: each limiter makes a new class per
@@ -243,18 +334,26 @@ def build_schema(settings: Settings) -> Schema:
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
     ]
     costs = OperationCosts(COST_MODEL)
+    documents = DocumentCache()
     max_query_cost = settings.max_query_cost
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=list(REGION_TYPES),
+        # FreshLoaders gives each operation its loaders, this each subscription
+        # event (kimgraph.loaders).
+        execution_context_class=EventExecutor,  # PerEventLoaders, and no leak
         extensions=[
             ApiErrors,
             FreshLoaders,
             lambda: AddValidationRules(rules),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: ParserCache(maxsize=512),
-            lambda: Admission(costs, max_query_cost),
+            lambda: CachedParsing(documents),
+            lambda: Admission(documents, costs, max_query_cost),
+            RefuseUnstorableText,  # after Admission: adds to its validation
         ],
     )
+    schema.documents = documents
+    schema.query_timeout = settings.query_timeout_seconds
+    return schema

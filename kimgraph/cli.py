@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from kimgraph import db
+from kimgraph import db, logs
 from kimgraph.accounts import auth
 from kimgraph.accounts.principals import Role
 from kimgraph.clock import SystemClock
-from kimgraph.demo import load_demo
+from kimgraph.demo import DEMO_BOARD, DEMO_KEY_REGION, load_demo
 from kimgraph.errors import ApiError, Problem, ProblemCode, UserInputError
+from kimgraph.events.bus import Doorbell
 from kimgraph.regions import importer as region_import
 from kimgraph.settings import Settings, SettingsError
 
@@ -94,10 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    # `serve` gives uvicorn logs.config, which replaces this (kimgraph.logs).
+    logging.basicConfig(level=settings.log_level.upper(), format=logs.FORMAT)
     if settings.log_level != "debug":
         logging.getLogger("tortoise").setLevel(logging.WARNING)
     if args.command == "schema":
@@ -212,7 +212,12 @@ async def _apikeys_revoke(args: argparse.Namespace) -> int:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    demo = await load_demo(SystemClock())
+    print(
+        "Replacing the demo credentials: the demo accounts get new passwords, and "
+        "their old tokens and the old demo partner key stop working."
+    )
+    async with _doorbell(Settings.from_env()) as doorbell:
+        demo = await load_demo(SystemClock(), doorbell)
     print("Demo data loaded (all of it fictional, marked DEMO):")
     for kim in demo.kims:
         print(f"  KIM {kim.id}: {kim.name} ({kim.region_id})")
@@ -222,12 +227,41 @@ async def _demo(args: argparse.Namespace) -> int:
             f"  {account.username:<24} {account.role:<8} {account.region_code:<14} "
             f"password {account.password}"
         )
-    print(f"Demo partner API key (region 61.04): {demo.api_key}")
+    print(f"Demo partner API key (region {DEMO_KEY_REGION}): {demo.api_key}")
+    print(f"Demo announcements (on the board /board/{DEMO_BOARD}):")
+    for row in demo.announcements:
+        until = f", until {row.valid_until:%H:%M} UTC" if row.valid_until else ""
+        new = "published" if row.id in demo.published else "already showing"
+        print(f"  {row.priority.name:<9} {row.title} ({new}{until})")
+    print("Demo aspirations (follow them with aspirationTrack):")
+    for aspiration in demo.aspirations:
+        print(f"  {aspiration.ticket}  {aspiration.title}")
     print(
         "Sign in from GraphiQL with the tokenCreate mutation, then send "
-        '{"Authorization": "Bearer <token>"} in the headers tab.'
+        '{"Authorization": "Bearer <token>"} in the headers tab. Example '
+        "operations: examples/ (README, For frontend developers)."
     )
     return 0
+
+
+@contextlib.asynccontextmanager
+async def _doorbell(settings: Settings) -> AsyncIterator[Doorbell]:
+    """Rings the servers over Redis if configured; they poll the log anyway."""
+    if settings.redis_url is None:
+        yield _nobody_rings
+        return
+    from kimgraph.events.redis_bus import RedisBus  # only when Redis is configured
+
+    bus = RedisBus(settings.redis_url)
+    await bus.start()
+    try:
+        yield bus.publish
+    finally:
+        await bus.close()
+
+
+async def _nobody_rings(position: int, /) -> None:
+    """Without Redis, servers find the demo's events by polling the event log."""
 
 
 _ADMIN_COMMANDS = {
@@ -263,6 +297,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         port=port,
         workers=workers,
         log_level=settings.log_level,
+        # No query string, frame payload or database message in any line.
+        log_config=logs.config(settings.log_level),
         ws_ping_interval=15,
         ws_ping_timeout=20,
         ws_per_message_deflate=False,

@@ -16,6 +16,7 @@ from kimgraph.live.connections import ConnectionRegistry
 from kimgraph.live.hub import Hub
 from kimgraph.live.runs import StreamRun
 from kimgraph.loaders import Loaders
+from kimgraph.rate_limit import client_key
 from kimgraph.settings import Settings
 
 T = TypeVar("T")
@@ -40,9 +41,13 @@ class Context:
 
     @property
     def client_address(self) -> str:
-        """The caller's address as the server sees it ("unknown" without one)."""
+        """The caller's address as rate limits count it ("unknown" without one).
+
+        An IPv4 address as is, an IPv6 address as its /64 (one host usually
+        holds a whole /64): kimgraph.rate_limit.client_key.
+        """
         client = self.request.client if self.request is not None else None
-        return client.host if client is not None else "unknown"
+        return client_key(client.host if client is not None else None)
 
     def app_object(self, name: str, make: Callable[[], T]) -> T | None:
         """An object kept for the application's life, made on first use.

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from graphql import (
     DocumentNode,
@@ -115,16 +114,31 @@ def operation_cost(
     return pricing.of_object((operation.selection_set,), root, model.max_page)
 
 
+class CacheInfo(NamedTuple):
+    """How often a remembered cost was found, and how often computed."""
+
+    hits: int
+    misses: int
+
+
 class OperationCosts:
     """operation_cost, remembered per document and numeric variable values.
 
-    Build it once per server, like the validation cache beside it: a board
-    asking again with another cursor finds its cost remembered.
+    Build it once per server. The costs live in the memo of the document they
+    are about (kimgraph.documents), so they go when the parser cache drops the
+    document and never keep it alive; a document not cached has no memo, and
+    its cost is computed each time. A board asking again with another cursor
+    finds its cost remembered.
     """
 
-    def __init__(self, model: CostModel, maxsize: int = 512) -> None:
+    # Distinct page sizes remembered per document: a client sending every
+    # number in turn makes no memo grow past this.
+    MAX_PER_DOCUMENT = 32
+
+    def __init__(self, model: CostModel) -> None:
         self.model = model
-        self._cost = lru_cache(maxsize=maxsize)(self._compute)
+        self.hits = 0
+        self.misses = 0
 
     def __call__(
         self,
@@ -132,6 +146,7 @@ class OperationCosts:
         document: DocumentNode,
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
+        memo: dict[Any, Any] | None = None,
     ) -> int:
         # Only numbers can become a `first`: any other value fails Int coercion
         # before a resolver runs, so leaving it out of the key loses nothing.
@@ -143,22 +158,26 @@ class OperationCosts:
                 if value is None or isinstance(value, int | float)
             )
         )
-        return self._cost(schema, document, operation_name, numbers)
-
-    def cache_info(self) -> Any:
-        """The remembered costs' hits and misses (functools' CacheInfo)."""
-        return self._cost.cache_info()
-
-    def _compute(
-        self,
-        schema: GraphQLSchema,
-        document: DocumentNode,
-        operation_name: str | None,
-        numbers: tuple[tuple[str, Any], ...],
-    ) -> int:
-        return operation_cost(
+        costs = memo.setdefault(_COSTS, {}) if memo is not None else {}
+        key = (operation_name, numbers)
+        cost: int | None = costs.get(key)
+        if cost is not None:
+            self.hits += 1
+            return cost
+        self.misses += 1
+        cost = operation_cost(
             schema, document, self.model, operation_name, dict(numbers)
         )
+        if len(costs) < self.MAX_PER_DOCUMENT:
+            costs[key] = cost
+        return cost
+
+    def cache_info(self) -> CacheInfo:
+        """The remembered costs' hits and misses."""
+        return CacheInfo(self.hits, self.misses)
+
+
+_COSTS = "kimgraph.cost"
 
 
 def _is_list(field: GraphQLField) -> bool:

@@ -6,6 +6,11 @@ import enum
 from collections.abc import Sequence
 from typing import ClassVar
 
+# The codes of errors raised by parsing and validation, before anything runs.
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+
 
 class ApiError(Exception):
     """An expected failure whose message is safe to show; never masked."""
@@ -41,6 +46,12 @@ class ForbiddenError(ApiError):
     """The caller is signed in but may not do this."""
 
     code = "FORBIDDEN"
+
+
+class QueryTimeoutError(ApiError):
+    """The operation ran past KIMGRAPH_QUERY_TIMEOUT_SECONDS and was cancelled."""
+
+    code = "QUERY_TIMEOUT"
 
 
 class ProblemCode(enum.StrEnum):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from kimgraph import models
 from kimgraph.announcements.boards import BoardKey, boards_by_keys
@@ -58,10 +59,11 @@ def values_by_key(read: Read[K, V]) -> DataLoader[K, V]:
 
 
 class Loaders:
-    """One operation's loaders, each made on first use.
+    """One operation's (or one subscription event's) loaders, each made on first use.
 
-    kimgraph.api.FreshLoaders gives every operation a new set, so a cache never
-    outlives the operation that filled it.
+    kimgraph.api.FreshLoaders gives every operation a new set, and
+    PerEventLoaders every subscription event, so a cache never outlives the
+    operation or event that filled it.
     """
 
     @cached_property
@@ -115,3 +117,24 @@ class Loaders:
         self,
     ) -> DataLoader[int, list[models.AspirationResponse]]:
         return values_by_key(responses_by_ids)
+
+
+class PerEventLoaders(StrawberryGraphQLCoreExecutionContext):
+    """Executes each subscription event with a new set of loaders.
+
+    A subscription runs for hours under one operation, and its Context with it;
+    loaders made once per operation would serve every later event from their
+    cache: an aspiration hidden by a moderator would keep its text, a renamed
+    KIM its old name (docs/live-delivery.md, "Fresh data in every event").
+    graphql-core builds one executor per event from the subscription's, with
+    the same Context: the set is replaced there, just before the event runs.
+    A shared run executes each event once for all its members, so they share
+    that event's set; one Loaders() per event and run costs next to nothing.
+    """
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        context = executor.context_value
+        if isinstance(getattr(context, "loaders", None), Loaders):
+            context.loaders = Loaders()
+        return executor

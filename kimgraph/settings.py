@@ -27,12 +27,16 @@ class Settings:
     max_query_depth: int = 12
     max_query_cost: int = 50_000
     allowed_origins: tuple[str, ...] = ()
+    graphiql: bool = True
     log_level: str = "info"
     ws_ping_seconds: float = 15.0
     timer_interval_seconds: float = 1.0
     event_poll_seconds: float = 2.0
     subscriber_queue_size: int = 256
     credential_check_seconds: float = 30.0
+    ws_max_per_address: int = 200
+    legacy_ws: bool = True
+    query_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -49,12 +53,9 @@ class Settings:
             ws_max_bytes=_positive_int(env, "KIMGRAPH_WS_MAX_BYTES", 1_048_576),
             max_query_depth=_positive_int(env, "KIMGRAPH_MAX_QUERY_DEPTH", 12),
             max_query_cost=_positive_int(env, "KIMGRAPH_MAX_QUERY_COST", 50_000),
-            allowed_origins=tuple(
-                origin.strip()
-                for origin in env.get("KIMGRAPH_ALLOWED_ORIGINS", "").split(",")
-                if origin.strip()
-            ),
-            log_level=env.get("KIMGRAPH_LOG_LEVEL", "info").lower(),
+            allowed_origins=_allowed_origins(env),
+            graphiql=_switch(env, "KIMGRAPH_GRAPHIQL", True),
+            log_level=_log_level(env),
             ws_ping_seconds=_positive_float(env, "KIMGRAPH_WS_PING_SECONDS", 15.0),
             timer_interval_seconds=_positive_float(
                 env, "KIMGRAPH_TIMER_INTERVAL_SECONDS", 1.0
@@ -65,6 +66,11 @@ class Settings:
             ),
             credential_check_seconds=_positive_float(
                 env, "KIMGRAPH_CREDENTIAL_CHECK_SECONDS", 30.0
+            ),
+            ws_max_per_address=_positive_int(env, "KIMGRAPH_WS_MAX_PER_ADDRESS", 200),
+            legacy_ws=_switch(env, "KIMGRAPH_LEGACY_WS", True),
+            query_timeout_seconds=_positive_float(
+                env, "KIMGRAPH_QUERY_TIMEOUT_SECONDS", 10.0
             ),
         )
 
@@ -129,3 +135,86 @@ def _redis_url(env: Mapping[str, str]) -> str | None:
     except ValueError as exc:
         raise SettingsError(f"KIMGRAPH_REDIS_URL: {exc}") from None
     return raw
+
+
+_SWITCH_VALUES = {
+    "1": True,
+    "true": True,
+    "on": True,
+    "yes": True,
+    "0": False,
+    "false": False,
+    "off": False,
+    "no": False,
+}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    raw = env.get("KIMGRAPH_LOG_LEVEL") or "info"
+    if raw.strip().lower() not in LOG_LEVELS:
+        raise SettingsError(
+            f"KIMGRAPH_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}"
+        )
+    return raw.strip().lower()
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return _SWITCH_VALUES[raw.strip().lower()]
+    except KeyError:
+        raise SettingsError(f"{name} must be 1 or 0 (on/off), got {raw!r}") from None
+
+
+def _allowed_origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """KIMGRAPH_ALLOWED_ORIGINS as browsers send Origin: scheme://host[:port].
+
+    The same list serves CORS on HTTP and the WebSocket origin check
+    (docs/http.md); both compare it with the Origin header as a string, so an
+    entry with a path or a trailing slash would silently never match.
+    """
+    raw = env.get("KIMGRAPH_ALLOWED_ORIGINS", "")
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    return tuple(dict.fromkeys(_origin(entry) for entry in entries))
+
+
+def _origin(entry: str) -> str:
+    """One origin, lower-cased and without its scheme's default port."""
+
+    def refused(fault: str) -> SettingsError:
+        shown = "an entry with a user name" if "@" in entry else repr(entry)
+        return SettingsError(
+            f"KIMGRAPH_ALLOWED_ORIGINS: {shown} is not an origin like "
+            f"https://app.example.id or http://localhost:5173 ({fault})"
+        )
+
+    if entry == "*":
+        raise refused("list each origin; * is not accepted")
+    parts = urlsplit(entry)
+    scheme = parts.scheme.lower()
+    if "://" not in entry or not scheme:
+        raise refused("no scheme")
+    if scheme not in _DEFAULT_PORTS:
+        raise refused(f"scheme {scheme!r}; http or https")
+    if parts.username is not None or parts.password is not None:
+        raise refused("it holds a user name")
+    if parts.path == "/":
+        raise refused("a trailing slash")
+    if parts.path or parts.query or parts.fragment or entry.endswith(("?", "#")):
+        raise refused("a path")
+    try:
+        port = parts.port
+    except ValueError:
+        raise refused("its port is not a number up to 65535") from None
+    if not parts.hostname:
+        raise refused("no host")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}"

@@ -42,8 +42,13 @@ class AccountQueries:
 @strawberry.type
 class AccountMutations:
     @mutation(
-        "Sign in: exchange a username and password for a bearer token. Failed "
-        "attempts are limited per client and per username (RATE_LIMITED)."
+        "Sign in: exchange a username and password for a bearer token. Every "
+        "attempt is counted before the password is checked: per client address (an "
+        "IPv6 /64), per username and address, and per username from all addresses; "
+        "past a limit the answer is RATE_LIMITED (over HTTP: status 429 with "
+        "Retry-After). Once a username's own limit is spent, each address may still "
+        "try it 3 times an hour, so its owner can sign in from an address that has "
+        "not failed. A successful sign-in is not counted."
     )
     async def token_create(
         self,

@@ -14,8 +14,9 @@ from kimgraph.announcements.queries import (
     board_page,
     read_page_key,
 )
+from kimgraph.announcements.visibility import Reader
 from kimgraph.context import Info
-from kimgraph.cursors import CursorKind, decode_cursor, decode_id
+from kimgraph.cursors import CursorKind, decode_cursor, decode_id, key_id
 from kimgraph.events import log
 from kimgraph.events.log import EventRecord
 from kimgraph.live.hub import Delivery
@@ -50,13 +51,41 @@ AnnouncementId = Annotated[
 ]
 
 
+async def readable_announcement(
+    info: Info, announcement_id: int | None
+) -> Announcement | None:
+    """The announcement if the caller may read it (a scheduled one: visibility.py)."""
+    loaders = info.context.loaders
+    row = (
+        await loaders.announcements_by_id.load(announcement_id)
+        if announcement_id is not None
+        else None
+    )
+    if row is None:
+        return None
+    targets = await loaders.announcement_targets_by_id.load(row.id)
+    reader = Reader.of(info.context.principal)
+    if not reader.may_read(row, targets, info.context.clock.now()):
+        return None
+    return Announcement.from_model(row, targets)
+
+
+async def announcement_node(
+    info: Info, type_name: str, key: str
+) -> Announcement | None:
+    """`node(id:)` for an Announcement key: the same as `announcement(id:)`."""
+    return await readable_announcement(info, key_id(key))
+
+
 @strawberry.type
 class AnnouncementQueries:
-    @strawberry.field(description="The announcement with this id, or null.")
+    @strawberry.field(
+        description="The announcement with this id, or null. A scheduled one "
+        "(before validFrom) only for its publisher and staff over one of its "
+        "targets."
+    )
     async def announcement(self, info: Info, id: AnnouncementId) -> Announcement | None:
-        key = decode_id("Announcement", id)
-        row = await info.context.loaders.announcements_by_id.load(key) if key else None
-        return Announcement.from_model(row) if row is not None else None
+        return await readable_announcement(info, decode_id("Announcement", id))
 
     @strawberry.field(
         description="What a region shows: announcements targeted at it or at a "
@@ -80,7 +109,11 @@ class AnnouncementQueries:
             strawberry.argument(description="Only this priority or higher."),
         ] = None,
         active_only: Annotated[
-            bool, strawberry.argument(description="Only ACTIVE ones (the default).")
+            bool,
+            strawberry.argument(
+                description="Only ACTIVE ones (the default). With false, scheduled "
+                "ones only for their publisher and staff over one of their targets."
+            ),
         ] = True,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
@@ -91,6 +124,7 @@ class AnnouncementQueries:
             category=category.domain if category else None,
             min_priority=min_priority.domain if min_priority else None,
             active_only=active_only,
+            reader=Reader.of(info.context.principal),
         )
         await require_region(where.region)
         page = await board_page(

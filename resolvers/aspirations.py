@@ -19,6 +19,7 @@ from kimgraph.aspirations.queries import (
     aspiration_page,
     scoped_region,
 )
+from kimgraph.aspirations.submission import submission_limiter
 from kimgraph.context import Info
 from kimgraph.cursors import CursorKind, decode_cursor, decode_id, key_id, row_id
 from kimgraph.events import log
@@ -52,10 +53,6 @@ from schema.common import (
     page_size,
 )
 
-# Anonymous submissions per client (IP address, as uvicorn's proxy_headers give
-# it): a burst of 5, then one every 6 minutes.
-SUBMISSION_BURST = 5
-SUBMISSIONS_PER_HOUR = 10
 AspirationId = Annotated[
     strawberry.ID, strawberry.argument(description="The aspiration's id.")
 ]
@@ -151,11 +148,7 @@ def _submission_limiter(info: Info) -> RateLimiter | None:
     """The app's limiter of anonymous submissions."""
     return info.context.app_object(
         "aspiration_submissions",
-        lambda: RateLimiter(
-            info.context.clock,
-            capacity=SUBMISSION_BURST,
-            per_second=SUBMISSIONS_PER_HOUR / 3600,
-        ),
+        lambda: submission_limiter(info.context.clock),
     )
 
 

@@ -82,10 +82,25 @@ class Node:
         raise NotImplementedError
 
 
-@strawberry.type(description="Where a page of a connection sits in the whole list.")
+# Connections page forward only, with `first` and `after` (docs/http.md,
+# "Relay"): `last`/`before` would need a reversed keyset query in every list and
+# a cost model that bounds `last` as it bounds `first` (kimgraph/cost.py).
+@strawberry.type(
+    description="Where a page of a connection sits in the whole list (the Relay "
+    "connection spec's PageInfo). Lists page forward only, with `first` and `after`."
+)
 class PageInfo:
     has_next_page: bool = strawberry.field(
         description="True if more items follow this page."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="Always false: lists page forward only (`first`/`after`), and "
+        "the Relay connection spec lets forward pagination answer false rather "
+        "than count the items before `after`, which would cost a query per page."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the first item of this page. Null when the page "
+        "is empty."
     )
     end_cursor: str | None = strawberry.field(
         description="Cursor of the last item of this page; pass it as `after`. "
@@ -109,9 +124,12 @@ class Connection(Generic[T]):
 
 
 def page_info(edges: Sequence[Edge[Any]], has_next_page: bool) -> PageInfo:
-    """Where a page with these edges sits."""
+    """Where a page with these edges sits; never a previous page (forward only)."""
     return PageInfo(
-        has_next_page=has_next_page, end_cursor=edges[-1].cursor if edges else None
+        has_next_page=has_next_page,
+        has_previous_page=False,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
     )
 
 

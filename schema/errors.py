@@ -5,12 +5,14 @@ from __future__ import annotations
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from kimgraph.errors import ApiError
+from kimgraph.errors import (
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED,
+    QUERY_TOO_COMPLEX,
+    ApiError,
+)
 
 INTERNAL = "INTERNAL"
-QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
-GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 
 # The messages of Strawberry's depth, alias and token limiters and of
 # graphql-core's token and introspection depth limits, which carry no code of

@@ -11,6 +11,7 @@ import strawberry
 from kimgraph import models, regions
 from kimgraph.announcements.boards import BoardKey
 from kimgraph.announcements.queries import read_page_key
+from kimgraph.announcements.visibility import Reader
 from kimgraph.context import Info
 from kimgraph.cursors import CursorKind, decode_cursor, encode_cursor, encode_id, row_id
 from schema.common import (
@@ -136,7 +137,8 @@ class Region(Node):
 
     @strawberry.field(
         description="Announcements visible here: targeted at this region or a "
-        "region above it, EMERGENCY first, then newest."
+        "region above it, EMERGENCY first, then newest. Scheduled ones (before "
+        "validFrom) only for their publisher and staff over one of their targets."
     )
     async def announcements(
         self,
@@ -155,6 +157,7 @@ class Region(Node):
             now=info.context.clock.now(),
             after=decode_cursor(CursorKind.ANNOUNCEMENT, after, read_page_key),
             limit=page_size(first),
+            reader=Reader.of(info.context.principal),
         )
         page = await info.context.loaders.boards_by_key.load(key)
         return announcement_connection.of(page)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import re
 import secrets
 from datetime import timedelta
@@ -14,9 +13,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from kimgraph import models
 from kimgraph.accounts.principals import ACCOUNT_ROLES, ANONYMOUS, Principal, Role
+from kimgraph.accounts.sign_in import SignInThrottle as SignInThrottle
 from kimgraph.clock import Clock
 from kimgraph.errors import Problem, ProblemCode, UnauthenticatedError, UserInputError
-from kimgraph.rate_limit import RateLimiter
 from kimgraph.regions.codes import is_within, validate
 
 TOKEN_PREFIX = "kgt_"
@@ -154,39 +153,6 @@ async def create_account(
     )
 
 
-class SignInThrottle:
-    """Failed sign-ins are limited per client address and per username.
-
-    A client gets FAILURES_PER_CLIENT wrong passwords, then one more every
-    90 s; a username FAILURES_PER_USERNAME from all clients together, then one
-    more every 72 s, so a guesser spread over many addresses is slowed too
-    while one noisy address cannot lock a person out for long. Successful
-    sign-ins cost nothing. In-process, like the aspiration limit.
-    """
-
-    FAILURES_PER_CLIENT = 10
-    FAILURES_PER_USERNAME = 50
-
-    def __init__(self, clock: Clock) -> None:
-        self.by_client = RateLimiter(
-            clock, capacity=self.FAILURES_PER_CLIENT, per_second=1 / 90
-        )
-        self.by_username = RateLimiter(
-            clock, capacity=self.FAILURES_PER_USERNAME, per_second=1 / 72
-        )
-
-    def wait(self, client: str, username: str) -> float:
-        """Seconds before this client may try this username again (0: now)."""
-        return max(
-            self.by_client.retry_after(client),
-            self.by_username.retry_after(username.casefold()),
-        )
-
-    def failed(self, client: str, username: str) -> None:
-        self.by_client.take(client)
-        self.by_username.take(username.casefold())
-
-
 async def issue_token(
     clock: Clock,
     username: str,
@@ -198,25 +164,15 @@ async def issue_token(
 ) -> tuple[str, models.AccessToken]:
     """A new bearer token for these credentials; the clear token is returned once.
 
-    With a throttle, a client or username that failed too often is refused
-    (RATE_LIMITED) before the password is even checked.
+    With a throttle, the attempt is counted first, and refused (RATE_LIMITED)
+    before the password is checked when an allowance is spent.
     """
-    if throttle is not None and (wait := throttle.wait(client, username)) > 0:
-        raise UserInputError(
-            Problem(
-                ProblemCode.RATE_LIMITED,
-                "too many failed sign-ins; try again in "
-                f"{max(1, math.ceil(wait / 60))} minute(s)",
-                None,
-            )
-        )
+    taken = await throttle.attempt(client, username) if throttle else None
     account = await models.Account.get_or_none(username=username, is_active=True)
     matches = await verify_password(
         account.password_hash if account is not None else _DUMMY_HASH, password
     )
     if account is None or not matches:
-        if throttle is not None:
-            throttle.failed(client, username)
         raise UserInputError(
             Problem(ProblemCode.INVALID_CREDENTIALS, "wrong username or password", None)
         )
@@ -225,6 +181,8 @@ async def issue_token(
     row = await models.AccessToken.create(
         account=account, token_hash=digest(token), created_at=now, expires_at=now + ttl
     )
+    if throttle is not None and taken is not None:
+        await throttle.succeeded(taken)
     return token, row
 
 

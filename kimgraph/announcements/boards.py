@@ -15,12 +15,13 @@ from kimgraph.announcements.queries import (
     announcements_by_ids,
     shown_codes,
 )
+from kimgraph.announcements.visibility import PUBLIC, Reader
 from kimgraph.events import log
 
-# A board binds at most 30 values (a view of its own: 8; itself: 2; 4 codes: 3
+# A board binds at most 33 values (a view of its own: 11; itself: 2; 4 codes: 3
 # each as pairs and 2 each as shows), so this many stay under what one statement
 # may bind: 32,766 on SQLite, 32,767 on asyncpg.
-BOARDS_PER_STATEMENT = 1000
+BOARDS_PER_STATEMENT = 900
 
 # The statement's inputs, as VALUES lists (columns column1, column2, … on both
 # dialects). A view is one set of arguments, shared by boards read at slightly
@@ -28,7 +29,9 @@ BOARDS_PER_STATEMENT = 1000
 # and a code some board of it shows; a show, a board's pair.
 _VIEWS = """(SELECT column1 AS view, column2 AS active_only, column3 AS earliest,
   column4 AS latest, column5 AS after_priority, column6 AS after_valid_from,
-  column7 AS after_id, column8 AS page_size FROM (VALUES {views}) AS view_rows)"""
+  column7 AS after_id, column8 AS page_size, column9 AS reader_scope,
+  column10 AS reader_kim, column11 AS reader_account
+  FROM (VALUES {views}) AS view_rows)"""
 _PAIRS = """(SELECT column1 AS pair, column2 AS view, column3 AS code
   FROM (VALUES {pairs}) AS pair_rows)"""
 _BOARDS = """(SELECT column1 AS board, column2 AS now_at
@@ -36,10 +39,24 @@ _BOARDS = """(SELECT column1 AS board, column2 AS now_at
 _SHOWS = """(SELECT column1 AS board, column2 AS pair
   FROM (VALUES {shows}) AS show_rows)"""
 
+# Whether the view's reader may read announcement a while it is scheduled
+# (visibility.Reader.sees_scheduled): never NULL, so NOT works.
+_SEES_SCHEDULED = """(
+  (views.reader_kim IS NOT NULL AND a.kim_id IS NOT NULL
+    AND a.kim_id = views.reader_kim)
+  OR (views.reader_account IS NOT NULL AND a.publisher_id IS NOT NULL
+    AND a.publisher_id = views.reader_account)
+  OR (views.reader_scope IS NOT NULL AND EXISTS (
+    SELECT 1 FROM announcement_target AS mine
+    WHERE mine.announcement_id = a.id
+      AND (mine.region_id = views.reader_scope
+        OR mine.region_id LIKE views.reader_scope || '.%'))))"""
 # What each pair may show: announcements targeted at its code; if its view asks
-# for active ones, those active at some time of its boards. Unsettled: active
-# at the times of some of them only, so each board tests it at its own
-# (_ACTIVE_HERE). SQLite keeps the written order of CROSS JOINs, which it would
+# for active ones, those active at some time of its boards; otherwise those
+# public at some time of its boards or readable while scheduled. Unsettled:
+# shown at the times of some of them only, so each board tests it at its own
+# (_ACTIVE_HERE): 1 if it must be active there, 2 if only public (validFrom
+# passed). SQLite keeps the written order of CROSS JOINs, which it would
 # otherwise start, lacking statistics, from every announcement; PostgreSQL
 # plans them as any join.
 _SHOWN = f"""
@@ -47,7 +64,10 @@ SELECT pairs.pair, pairs.code, views.page_size, a.id, a.priority, a.valid_from,
   a.valid_until,
   CASE WHEN views.active_only
     AND (a.valid_from > views.earliest OR a.valid_until <= views.latest)
-  THEN 1 ELSE 0 END AS unsettled
+  THEN 1
+  WHEN NOT views.active_only AND a.valid_from > views.earliest
+    AND NOT {_SEES_SCHEDULED}
+  THEN 2 ELSE 0 END AS unsettled
 FROM {_VIEWS} AS views
 CROSS JOIN {_PAIRS} AS pairs
 CROSS JOIN announcement_target AS target
@@ -58,6 +78,7 @@ WHERE pairs.view = views.view
   AND (NOT views.active_only
     OR (a.withdrawn_at IS NULL AND a.valid_from <= views.latest
       AND (a.valid_until IS NULL OR a.valid_until > views.earliest)))
+  AND (views.active_only OR a.valid_from <= views.latest OR {_SEES_SCHEDULED})
 """
 _AFTER_CURSOR = """
 AND (views.after_id IS NULL
@@ -67,7 +88,8 @@ AND (views.after_id IS NULL
     AND a.id < views.after_id))
 """
 _ACTIVE_HERE = """({row}.unsettled = 0 OR ({row}.valid_from <= boards.now_at
-  AND ({row}.valid_until IS NULL OR {row}.valid_until > boards.now_at)))"""
+  AND ({row}.unsettled = 2 OR {row}.valid_until IS NULL
+    OR {row}.valid_until > boards.now_at)))"""
 
 # The filters are board_page's, written in SQL. First the pages: a board's first
 # page_size + 1 after its cursor are among the first page_size + 1 of each code it
@@ -92,7 +114,8 @@ SELECT board, id, rn, NULL AS total FROM (
           ROW_NUMBER() OVER (
             PARTITION BY pair ORDER BY priority DESC, valid_from DESC, id DESC
           ) AS rn,
-          SUM(unsettled) OVER (PARTITION BY pair) AS unsettled_rows
+          SUM(CASE WHEN unsettled > 0 THEN 1 ELSE 0 END) OVER (PARTITION BY pair)
+            AS unsettled_rows
         FROM ({_SHOWN}{_AFTER_CURSOR}) AS shown
       ) AS ranked
       WHERE rn <= page_size + 1 + unsettled_rows
@@ -115,7 +138,7 @@ JOIN (
     WHERE other.announcement_id = shown.id
       AND shown.code LIKE other.region_id || '.%'
   )
-  GROUP BY pair, unsettled, CASE WHEN unsettled = 1 THEN id END
+  GROUP BY pair, unsettled, CASE WHEN unsettled > 0 THEN id END
 ) AS highest ON highest.pair = shows.pair
 GROUP BY shows.board
 ORDER BY board, rn
@@ -131,6 +154,8 @@ class BoardKey:
     now: datetime
     after: PageKey | None
     limit: int
+    # Who reads: scheduled announcements only for whom visibility.py allows.
+    reader: Reader = PUBLIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +169,7 @@ class Fetched:
 
 
 async def boards_by_keys(keys: Sequence[BoardKey]) -> dict[BoardKey, BoardPage]:
-    """A page of each board: a statement per 1,000 boards, then the rows shown.
+    """A page of each board: a statement per 900 boards, then the rows shown.
 
     A board costs at most limit + 1 ids however long its history is. The
     position comes first, as in board_page.
@@ -183,18 +208,19 @@ async def fetch_boards(keys: Sequence[BoardKey]) -> Fetched:
 
 
 def _statement(keys: Sequence[BoardKey], dialect: str) -> tuple[str, list[object]]:
-    views: dict[tuple[bool, PageKey | None, int], int] = {}
+    views: dict[tuple[bool, PageKey | None, int, Reader], int] = {}
     times: defaultdict[int, list[datetime]] = defaultdict(list)
     pairs: dict[tuple[int, str], int] = {}
     shows: list[tuple[int, int]] = []
     for board, key in enumerate(keys):
-        view = views.setdefault((key.active_only, key.after, key.limit), len(views))
+        arguments = (key.active_only, key.after, key.limit, key.reader)
+        view = views.setdefault(arguments, len(views))
         times[view].append(key.now)
         for code in shown_codes(key.region):
             shows.append((board, pairs.setdefault((view, code), len(pairs))))
     bind = _Bound(dialect)
     view_rows = []
-    for (active_only, after, limit), view in views.items():
+    for (active_only, after, limit, reader), view in views.items():
         priority, valid_from, row_id = after or (None, None, None)
         view_rows.append(
             bind.row(
@@ -206,6 +232,9 @@ def _statement(keys: Sequence[BoardKey], dialect: str) -> tuple[str, list[object
                 (valid_from, "timestamptz"),
                 (row_id, "integer"),
                 (limit, "integer"),
+                (reader.scope, "text"),
+                (reader.kim_id, "integer"),
+                (reader.account_id, "integer"),
             )
         )
     pair_rows = [

@@ -9,6 +9,7 @@ from datetime import datetime
 from kimgraph import models, timers
 from kimgraph.accounts.authorization import Action, enforce, in_scope
 from kimgraph.accounts.principals import Principal, Role
+from kimgraph.announcements.changes import bump, conflict, managed, readable
 from kimgraph.announcements.records import EventKind, Status, record_event, status_of
 from kimgraph.announcements.rules import (
     MAX_REASON,
@@ -19,7 +20,7 @@ from kimgraph.announcements.rules import (
 )
 from kimgraph.announcements.timers import TIMER_EXPIRE, TIMER_PUBLISH
 from kimgraph.clock import Clock
-from kimgraph.errors import Problem, ProblemCode, UserInputError, invalid, not_found
+from kimgraph.errors import Problem, ProblemCode, UserInputError, invalid
 from kimgraph.events import log
 from kimgraph.events.bus import Doorbell
 from kimgraph.models import AnnouncementCategory, AnnouncementPriority
@@ -139,45 +140,6 @@ async def _publishing_kim(
     return kim
 
 
-async def _existing(announcement_id: int | None) -> models.Announcement:
-    """The announcement with this id; NOT_FOUND (field `id`) if there is none."""
-    row = (
-        await models.Announcement.get_or_none(id=announcement_id)
-        if announcement_id is not None
-        else None
-    )
-    if row is None:
-        raise not_found("there is no such announcement", "id")
-    return row
-
-
-async def _managed(
-    principal: Principal, announcement_id: int | None
-) -> tuple[models.Announcement, list[str]]:
-    """The announcement, if principal published it or governs all its targets."""
-    enforce(principal, Action.ANNOUNCEMENT_PUBLISH)
-    row = await _existing(announcement_id)
-    original = [
-        str(code)
-        for code in await models.AnnouncementTarget.filter(
-            announcement_id=row.id, relayed_by=None
-        ).values_list("region_id", flat=True)
-    ]
-    if principal.role is Role.KIM:
-        allowed = row.kim_id is not None and row.kim_id == principal.kim_id
-    else:
-        allowed = all(in_scope(principal, code) for code in original)
-    if not allowed:
-        raise UserInputError(
-            Problem(
-                ProblemCode.OUT_OF_SCOPE,
-                "only its publisher or an office over all its targets may change it",
-                ["id"],
-            )
-        )
-    return row, original
-
-
 async def update(
     clock: Clock,
     doorbell: Doorbell,
@@ -186,8 +148,8 @@ async def update(
     changes: Changes,
 ) -> Outcome:
     """Change text, category, priority or validUntil; stale revisions conflict."""
-    row, _ = await _managed(principal, announcement_id)
     now = clock.now()
+    row = (await managed(principal, announcement_id, now)).row
     problems: list[Problem] = []
     title, body = check_text(changes.title, changes.body, problems)
     if check_instants({"validUntil": changes.valid_until}, problems):
@@ -198,7 +160,10 @@ async def update(
         )
     if problems:
         raise UserInputError(*problems)
-    values: dict[str, object] = {"updated_at": now, "revision": row.revision + 1}
+    values: dict[str, object] = {
+        "updated_at": now,
+        "revision": changes.expected_revision + 1,
+    }
     for name, value in (
         ("title", title),
         ("body", body),
@@ -211,6 +176,7 @@ async def update(
     if changes.clear_valid_until:
         values["valid_until"] = None
     async with log.transaction(doorbell) as tx:
+        # Conditional on the revision the editor saw: of two editors, one wins.
         changed = (
             await models.Announcement.filter(
                 id=row.id, revision=changes.expected_revision
@@ -218,22 +184,34 @@ async def update(
             .using_db(tx.conn)
             .update(**values)
         )
-        if not changed:
-            raise UserInputError(
-                Problem(
-                    ProblemCode.CONFLICT,
-                    f"the announcement is at revision {row.revision}, not "
-                    f"{changes.expected_revision}: reload it and try again",
-                    ["input", "expectedRevision"],
-                )
-            )
         await row.refresh_from_db(using_db=tx.conn)
+        if not changed:
+            raise conflict(row.revision, changes.expected_revision)
         if changes.clear_valid_until:
             await timers.cancel(tx.conn, TIMER_EXPIRE, row.id)
         elif changes.valid_until is not None:
             await timers.schedule(tx.conn, TIMER_EXPIRE, row.id, changes.valid_until)
-        event_id = await record_event(tx, row, EventKind.UPDATED, now)
+        event_id = await _public_event(tx, row, EventKind.UPDATED, now)
     return Outcome(row, event_id)
+
+
+async def _public_event(
+    tx: log.Transaction, row: models.Announcement, kind: EventKind, now: datetime
+) -> int | None:
+    """Log the change, unless the announcement is still scheduled.
+
+    Events are public (announcementEvents is shared by all who subscribe alike);
+    a scheduled announcement is not (visibility.py). Its PUBLISHED event, at
+    validFrom, carries it as it then is.
+    """
+    if now < row.valid_from:
+        return None
+    return await record_event(tx, row, kind, now)
+
+
+def _not_withdrawn(row: models.Announcement) -> None:
+    if row.withdrawn_at is not None:
+        raise invalid("the announcement is already withdrawn", "id")
 
 
 async def withdraw(
@@ -244,30 +222,18 @@ async def withdraw(
     reason: str,
 ) -> Outcome:
     """Take an announcement down for good."""
-    row, _ = await _managed(principal, announcement_id)
+    now = clock.now()
+    row = (await managed(principal, announcement_id, now)).row
     reason = " ".join(reason.split())
     if not 1 <= len(reason) <= MAX_REASON:
         raise invalid(f"must have 1-{MAX_REASON} characters", "reason")
-    if row.withdrawn_at is not None:
-        raise invalid("the announcement is already withdrawn", "id")
-    now = clock.now()
+    _not_withdrawn(row)
     async with log.transaction(doorbell) as tx:
-        changed = (
-            await models.Announcement.filter(id=row.id, withdrawn_at=None)
-            .using_db(tx.conn)
-            .update(
-                withdrawn_at=now,
-                withdraw_reason=reason,
-                updated_at=now,
-                revision=row.revision + 1,
-            )
-        )
-        if not changed:
-            raise invalid("the announcement is already withdrawn", "id")
-        await row.refresh_from_db(using_db=tx.conn)
+        values = {"withdrawn_at": now, "withdraw_reason": reason, "updated_at": now}
+        await bump(tx, row, values, _not_withdrawn)
         await timers.cancel(tx.conn, TIMER_PUBLISH, row.id)
         await timers.cancel(tx.conn, TIMER_EXPIRE, row.id)
-        event_id = await record_event(tx, row, EventKind.WITHDRAWN, now)
+        event_id = await _public_event(tx, row, EventKind.WITHDRAWN, now)
     return Outcome(row, event_id)
 
 
@@ -280,23 +246,34 @@ async def relay(
 ) -> Outcome:
     """Pass an announcement on to regions in the caller's own scope."""
     enforce(principal, Action.ANNOUNCEMENT_PUBLISH)
-    row = await _existing(announcement_id)
-    targets = await check_targets(principal, codes, ("targets",))
     now = clock.now()
-    if status_of(row, now) in (Status.WITHDRAWN, Status.EXPIRED):
-        raise invalid(
-            f"a {status_of(row, now).lower()} announcement is not relayed", "id"
-        )
-    present = {
-        str(code)
-        for code in await models.AnnouncementTarget.filter(
-            announcement_id=row.id
-        ).values_list("region_id", flat=True)
-    }
-    new = [code for code in targets if code not in present]
-    if not new:
-        raise invalid("the announcement already reaches these regions", "targets")
+    found = await readable(principal, announcement_id, now)
+    row = found.row
+    targets = await check_targets(principal, codes, ("targets",))
+
+    def relayable(row: models.Announcement) -> None:
+        status = status_of(row, now)
+        if status in (Status.WITHDRAWN, Status.EXPIRED):
+            raise invalid(f"a {status.lower()} announcement is not relayed", "id")
+
+    def new_of(present: list[str]) -> list[str]:
+        new = [code for code in targets if code not in present]
+        if not new:
+            raise invalid("the announcement already reaches these regions", "targets")
+        return new
+
+    relayable(row)
+    new_of(found.targets)
     async with log.transaction(doorbell) as tx:
+        # The revision first: on PostgreSQL it locks the row, so two relays of
+        # it run one after the other, and the second reads the first's targets.
+        await bump(tx, row, {"updated_at": now}, relayable)
+        present = (
+            await models.AnnouncementTarget.filter(announcement_id=row.id)
+            .using_db(tx.conn)
+            .values_list("region_id", flat=True)
+        )
+        new = new_of([str(code) for code in present])
         for code in new:
             await models.AnnouncementTarget.create(
                 announcement=row,
@@ -305,15 +282,5 @@ async def relay(
                 added_at=now,
                 using_db=tx.conn,
             )
-        await (
-            models.Announcement.filter(id=row.id)
-            .using_db(tx.conn)
-            .update(revision=row.revision + 1, updated_at=now)
-        )
-        await row.refresh_from_db(using_db=tx.conn)
-        event_id = (
-            await record_event(tx, row, EventKind.UPDATED, now)
-            if row.valid_from <= now
-            else None
-        )
+        event_id = await _public_event(tx, row, EventKind.UPDATED, now)
     return Outcome(row, event_id, new)

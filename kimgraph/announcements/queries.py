@@ -10,6 +10,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from kimgraph import cursors, models
+from kimgraph.announcements.visibility import PUBLIC, Reader
 from kimgraph.clock import to_utc
 from kimgraph.events import log
 from kimgraph.events.log import EventRecord
@@ -34,9 +35,11 @@ class AnnouncementFilter:
     category: AnnouncementCategory | None = None
     min_priority: AnnouncementPriority | None = None
     active_only: bool = True
+    # Who reads: scheduled announcements only for whom visibility.py allows.
+    reader: Reader = PUBLIC
 
     def queryset(self, now: datetime) -> QuerySet[models.Announcement]:
-        """Matching announcements (unordered)."""
+        """Matching announcements the reader may read (unordered)."""
         here = Q(region_id__in=shown_codes(self.region))
         if self.include_descendants:
             here |= Q(region_id__startswith=self.region + ".")
@@ -52,6 +55,8 @@ class AnnouncementFilter:
                 withdrawn_at=None,
                 valid_from__lte=now,
             )
+        else:
+            query = query.filter(self.reader.readable(now))
         return query
 
 

@@ -58,24 +58,19 @@ class Step:
 async def reachable(
     principal: Principal, aspiration_id: int | None
 ) -> models.Aspiration:
-    """The aspiration, if principal may read it; NOT_FOUND or OUT_OF_SCOPE if not."""
+    """The aspiration, if principal may read it; NOT_FOUND if not.
+
+    One answer for both: `aspiration(id:)` shows neither, and a mutation must
+    not tell an aspiration out of reach (and its region) from a missing one.
+    """
     row = (
         await models.Aspiration.get_or_none(id=aspiration_id)
         if aspiration_id is not None
         else None
     )
-    if row is None:
+    if row is None or access_for(principal, row) is None:
         raise UserInputError(
             Problem(ProblemCode.NOT_FOUND, "there is no such aspiration", ["id"])
-        )
-    if access_for(principal, row) is None:
-        raise UserInputError(
-            Problem(
-                ProblemCode.OUT_OF_SCOPE,
-                f"the aspiration's region {row.region_id} lies outside your region "
-                f"{principal.region_code}",
-                ["id"],
-            )
         )
     return row
 

@@ -20,7 +20,7 @@ from kimgraph.events.bus import Doorbell
 from kimgraph.models import AspirationCategory, AspirationVisibility
 from kimgraph.models.aspirations import AspirationStatus
 from kimgraph.models.regions import RegionLevel
-from kimgraph.rate_limit import RateLimiter
+from kimgraph.rate_limit import LimitStore, RateLimiter
 from kimgraph.regions.codes import is_within, validate
 
 # No 0/O, 1/I/L: a ticket is read out over the phone and copied by hand.
@@ -32,6 +32,10 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 5_000
 MAX_PERSONAL = 200
 SUBMISSION_LEVELS = (RegionLevel.DESA, RegionLevel.KELURAHAN)
+# Anonymous submissions per client address (an IPv6 /64): a burst of 5, then
+# 10 an hour (docs/domain.md, "Limits"); a KIM account is not limited.
+SUBMISSION_BURST = 5
+SUBMISSIONS_PER_HOUR = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,17 @@ async def _collecting_kim(
     return kim
 
 
+def submission_limiter(clock: Clock, store: LimitStore | None = None) -> RateLimiter:
+    """The limiter of anonymous submissions; with Redis's store, shared by all."""
+    return RateLimiter(
+        clock,
+        capacity=SUBMISSION_BURST,
+        per_second=SUBMISSIONS_PER_HOUR / 3600,
+        store=store,
+        name="aspiration",
+    )
+
+
 def rate_limited() -> UserInputError:
     """The userError of a client that submitted too often."""
     return UserInputError(
@@ -142,9 +157,16 @@ async def submit(
     limiter: RateLimiter | None = None,
     client_key: str = "unknown",
 ) -> Outcome:
-    """Record a new aspiration; anonymous callers spend one token of their client."""
-    if principal.is_anonymous and limiter and not limiter.take(client_key):
-        raise rate_limited()
+    """Record a new aspiration; anonymous callers spend one token of their client.
+
+    The token is spent before the input is checked, in one step (shared by all
+    processes when the limiter's store is Redis), so concurrent submissions
+    cannot outrun the limit.
+    """
+    if principal.is_anonymous and limiter:
+        taken = await limiter.acquire(client_key)
+        if not taken.allowed:
+            raise rate_limited()
     problems: list[Problem] = []
     region = await _region(principal, submission.region, problems)
     title = checked_text(submission.title, MAX_TITLE, "title", problems, required=True)

@@ -128,24 +128,32 @@ async def register_kim(
     if problems:
         raise UserInputError(*problems)
     if await models.Kim.exists(region_id=region_code, name=name):
-        raise invalid(
-            f"a KIM named {name!r} already serves this region", "input", "name"
-        )
+        raise _name_taken(name)
     now = clock.now()
     async with in_transaction():
-        kim = await models.Kim.create(
-            name=name,
-            region_id=region_code,
-            decree_number=decree_number,
-            established_on=established_on,
-            created_at=now,
-            updated_at=now,
-        )
+        try:
+            kim = await models.Kim.create(
+                name=name,
+                region_id=region_code,
+                decree_number=decree_number,
+                established_on=established_on,
+                created_at=now,
+                updated_at=now,
+            )
+        except IntegrityError:
+            # The (region, name) index: another request registered the name
+            # since the check above. Raising rolls the transaction back.
+            raise _name_taken(name) from None
         for member in checked:
             await models.KimMember.create(
                 kim=kim, name=member.name, role=member.role, created_at=now
             )
     return kim
+
+
+def _name_taken(name: str) -> UserInputError:
+    """The answer to a name in use in the region, whichever request noticed it."""
+    return invalid(f"a KIM named {name!r} already serves this region", "input", "name")
 
 
 async def _managed_kim(
@@ -180,21 +188,27 @@ async def update_kim(
         and name != kim.name
         and await models.Kim.exists(region_id=kim.region_id, name=name)
     ):
-        raise invalid(
-            f"a KIM named {name!r} already serves this region", "input", "name"
-        )
+        raise _name_taken(name)
+    changed: list[str] = []
     if name is not None:
         kim.name = name
-    if changes.clear_decree_number:
-        kim.decree_number = None
-    elif decree_number is not None:
-        kim.decree_number = decree_number
-    if changes.clear_established_on:
-        kim.established_on = None
-    elif changes.established_on is not None:
-        kim.established_on = changes.established_on
+        changed.append("name")
+    if changes.clear_decree_number or decree_number is not None:
+        kim.decree_number = None if changes.clear_decree_number else decree_number
+        changed.append("decree_number")
+    if changes.clear_established_on or changes.established_on is not None:
+        kim.established_on = (
+            None if changes.clear_established_on else changes.established_on
+        )
+        changed.append("established_on")
     kim.updated_at = clock.now()
-    await kim.save()
+    try:
+        # Only the fields asked for: two updates of different fields both stay.
+        await kim.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError:
+        # The (region, name) index: another KIM took the name since the check.
+        raise _name_taken(kim.name) from None
+    await kim.refresh_from_db()
     return kim
 
 

@@ -17,6 +17,12 @@ logger = logging.getLogger("kimgraph.events")
 # How many events a subscriber may have waiting before it counts as too slow.
 DEFAULT_QUEUE_SIZE = 256
 READ_BATCH = 500
+# A replay's page is held while its subscriber's socket drains it: 100 replays
+# at once hold 100 pages, which a full collection walks (docs/performance.md).
+REPLAY_BATCH = 100
+# How long a subscriber whose queue is full may take no event at all before it
+# counts as not reading (docs/live-delivery.md, "Back-pressure").
+DEFAULT_PATIENCE_SECONDS = 5.0
 
 Preparer = Callable[[Sequence[EventRecord]], Awaitable[Mapping[int, object]]]
 EventFilter = Callable[[EventRecord], bool]
@@ -37,7 +43,7 @@ class Delivery:
 class Subscription:
     """One subscriber's bounded queue of matching events."""
 
-    __slots__ = ("_hub", "_queue", "accepts", "overflowed", "start_position")
+    __slots__ = ("_hub", "_queue", "accepts", "closed", "overflowed", "start_position")
 
     def __init__(self, hub: Hub, accepts: EventFilter, size: int) -> None:
         self._hub = hub
@@ -45,18 +51,59 @@ class Subscription:
         self._queue: asyncio.Queue[Delivery | None] = asyncio.Queue(size)
         self.accepts = accepts
         self.overflowed = False
+        self.closed = False
         self.start_position = hub.position
 
     def offer(self, delivery: Delivery) -> None:
-        if self.overflowed:
+        """Queue an event now; a full queue counts as too slow at once."""
+        if self.overflowed or self.closed:
             return
         try:
             self._queue.put_nowait(delivery)
         except asyncio.QueueFull:
-            self.overflowed = True
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            self._queue.put_nowait(None)
+            self._overflow()
+
+    def offer_all(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        """Queue the accepted events while there is room; those that did not fit."""
+        queue = self._queue
+        for index, delivery in enumerate(deliveries):
+            if self.overflowed or self.closed:
+                return []
+            if not self.accepts(delivery.event):
+                continue
+            if queue.full():
+                return [d for d in deliveries[index:] if self.accepts(d.event)]
+            queue.put_nowait(delivery)
+        return []
+
+    async def put_patiently(
+        self, deliveries: Sequence[Delivery], patience: float
+    ) -> None:
+        """Queue each event as the reader makes room: back-pressure, not an end.
+
+        A reader that takes no event for `patience` seconds while its queue is
+        full does not read at all (its socket is stalled): it overflows, and is
+        closed with 1013 and resumes with its cursor. Memory stays bounded by
+        the queue; the events themselves are the hub's batch, held anyway.
+        """
+        for delivery in deliveries:
+            if self.overflowed or self.closed:
+                return
+            if not self._queue.full():
+                self._queue.put_nowait(delivery)
+                continue
+            try:
+                await asyncio.wait_for(self._queue.put(delivery), patience)
+            except TimeoutError:
+                if not self.closed:
+                    self._overflow()
+                return
+
+    def _overflow(self) -> None:
+        self.overflowed = True
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(None)
 
     async def next(self) -> Delivery:
         """The next event; SlowConsumer once the queue has overflowed."""
@@ -66,7 +113,11 @@ class Subscription:
         return delivery
 
     def close(self) -> None:
+        self.closed = True
         self._hub._subscriptions.discard(self)
+        # Frees the queue, and a hub waiting for room stops waiting.
+        while not self._queue.empty():
+            self._queue.get_nowait()
 
 
 class Hub:
@@ -79,11 +130,13 @@ class Hub:
         *,
         poll_interval: float = 2.0,
         queue_size: int = DEFAULT_QUEUE_SIZE,
+        patience: float = DEFAULT_PATIENCE_SECONDS,
     ) -> None:
         self.bus = bus
         self.preparers = dict(preparers)
         self.poll_interval = poll_interval
         self.queue_size = queue_size
+        self.patience = patience
         self.position = 0
         # For /metrics: events read from the log.
         self.events_read = 0
@@ -174,7 +227,7 @@ class Hub:
         """Matching logged events after a position, oldest first, up to the end."""
         position = after_id
         while True:
-            events = await log.read_after(position, [stream], READ_BATCH)
+            events = await log.read_after(position, [stream], REPLAY_BATCH)
             if not events:
                 return
             matching = [e for e in events if accepts(e)]
@@ -192,24 +245,43 @@ class Hub:
                 )
                 if not events:
                     return
-                await self._deliver(events)
+                behind = await self._deliver(events)
                 self.events_read += len(events)
+                # Moved on before waiting for readers that are behind, so that
+                # a subscriber registering meanwhile starts after this batch.
                 self.position = events[-1].id
+                if behind:
+                    await asyncio.gather(
+                        *(
+                            subscription.put_patiently(rest, self.patience)
+                            for subscription, rest in behind
+                        )
+                    )
                 if len(events) < READ_BATCH:
                     return
 
-    async def _deliver(self, events: Sequence[EventRecord]) -> None:
+    async def _deliver(
+        self, events: Sequence[EventRecord]
+    ) -> list[tuple[Subscription, list[Delivery]]]:
+        """Offer a batch to every subscriber; who is behind, with what is left.
+
+        A batch (up to 500) may exceed a queue (256): what does not fit is
+        handed over as the reader makes room (Subscription.put_patiently), so
+        a reader that keeps up gets all of it, in order, and is never ended
+        for the size of a catch-up.
+        """
         payloads: dict[int, object] = {}
         for stream, preparer in self.preparers.items():
             batch = [e for e in events if e.stream == stream]
             if batch:
                 payloads.update(await preparer(batch))
-        subscriptions = list(self._subscriptions)
-        for event in events:
-            delivery = Delivery(event, payloads.get(event.id))
-            for subscription in subscriptions:
-                if subscription.accepts(delivery.event):
-                    subscription.offer(delivery)
+        deliveries = [Delivery(event, payloads.get(event.id)) for event in events]
+        behind = []
+        for subscription in list(self._subscriptions):
+            rest = subscription.offer_all(deliveries)
+            if rest:
+                behind.append((subscription, rest))
+        return behind
 
     async def _follow_bus(self) -> None:
         while True:

@@ -23,7 +23,9 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.hub import Hub
+from kimgraph.live.legacy import LegacyWSHandler
 from kimgraph.live.protocol import TransportWSHandler
 from kimgraph.live.sharing import Sharing
 from kimgraph.live.slow_consumers import SlowConsumers
@@ -52,8 +54,19 @@ class _Collector(Collector):
         stats = sharing.stats
         yield GaugeMetricFamily(
             "kimgraph_websocket_connections",
-            "Open graphql-transport-ws connections.",
-            value=TransportWSHandler.open_connections,
+            "Open WebSocket connections, both protocols.",
+            value=TransportWSHandler.open_connections
+            + LegacyWSHandler.open_connections,
+        )
+        yield GaugeMetricFamily(
+            "kimgraph_websocket_legacy_connections",
+            "Open connections on the legacy graphql-ws protocol (counted above too).",
+            value=LegacyWSHandler.open_connections,
+        )
+        yield CounterMetricFamily(
+            "kimgraph_websocket_refusals",
+            "WebSocket handshakes refused (HTTP 403): the address held its cap.",
+            value=ConnectionsPerAddress.refused,
         )
         groups = len(sharing.groups)
         yield GaugeMetricFamily(
@@ -78,12 +91,15 @@ class _Collector(Collector):
         )
         deliveries = CounterMetricFamily(
             "kimgraph_event_deliveries",
-            "Events sent to graphql-transport-ws subscribers: by a shared run to "
-            "its members, or on an operation's own (run alone, or replaying).",
+            "Events sent to subscribers: by a shared run to its members, or on "
+            "an operation's own (run alone, replaying, or on legacy graphql-ws).",
             labels=["path"],
         )
         deliveries.add_metric(["shared"], stats.deliveries)
-        deliveries.add_metric(["own"], TransportWSHandler.own_next_messages)
+        deliveries.add_metric(
+            ["own"],
+            TransportWSHandler.own_next_messages + LegacyWSHandler.data_messages,
+        )
         yield deliveries
         yield HistogramMetricFamily(
             "kimgraph_fanout_seconds",

@@ -1,15 +1,21 @@
-"""graphql-transport-ws: shared subscriptions, the init timeout, and the view seam."""
+"""graphql-transport-ws: shared subscriptions, the init timeout; the view, capped.
+
+The view also counts each address's sockets against KIMGRAPH_WS_MAX_PER_ADDRESS
+and hands legacy graphql-ws sockets to kimgraph.live.legacy.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import dataclasses
+import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.schema.base import BaseSchema
@@ -24,13 +30,17 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from kimgraph.context import Context
+from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.direct_write import DirectWriter
 from kimgraph.live.group import Group, Member, same_string
+from kimgraph.live.legacy import LegacyWSHandler
 from kimgraph.live.outbox import Outbox
 from kimgraph.live.pinger import Pinger
 from kimgraph.live.runs import ReplayOnly
 from kimgraph.live.sharing import Sharing
 from kimgraph.settings import Settings
+
+logger = logging.getLogger("kimgraph.live.protocol")
 
 # Fire-and-forget sends (a final `complete`, a 4408 close), kept until done.
 _BACKGROUND: set[asyncio.Task[None]] = set()
@@ -49,6 +59,7 @@ class LiveDependencies:
     settings: Settings
     sharing: Sharing
     pinger: Pinger
+    addresses: ConnectionsPerAddress
 
 
 class SharedOperation(Operation[Context, None]):
@@ -284,5 +295,31 @@ class LiveView(GraphQL[Context, None]):
     """Strawberry's ASGI view whose sockets' handlers get its live dependencies."""
 
     graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
     # Set by the subclass's __init__, once it has its schema.
     live: LiveDependencies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket is counted against its address's cap for all its life.
+
+        Past KIMGRAPH_WS_MAX_PER_ADDRESS open sockets from one address (an
+        IPv6 /64), the handshake is refused with HTTP 403, before any upgrade:
+        every client reports a failed connection and retries with its backoff
+        (docs/live-delivery.md, "Connections per address"). The count is
+        released however the socket ends.
+        """
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        client = scope.get("client")
+        addresses = self.live.addresses
+        key = addresses.open(client[0] if client else None)
+        if key is None:
+            # Counted in /metrics; a flood of refusals must not flood the log.
+            logger.debug("refused a WebSocket: its address is at the cap")
+            await send({"type": "websocket.close", "code": 1008, "reason": ""})
+            return
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            addresses.release(key)

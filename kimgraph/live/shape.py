@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Set
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -15,10 +14,11 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     VariableNode,
-    parse,
     visit,
 )
 from graphql.language import Visitor
+
+from kimgraph.documents import DocumentCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +42,14 @@ class _VariableUses(Visitor):
         self.names.append(node.name.value)
 
 
-# A reconnect storm sends the same few documents thousands of times.
-@lru_cache(maxsize=512)
+# A reconnect storm sends the same few documents thousands of times; bounded
+# by bytes, not count, as a socket message may be 1 MiB (docs/performance.md).
+_DOCUMENTS = DocumentCache(max_total_bytes=8 * 1024 * 1024)
+
+
 def _document(query: str) -> DocumentNode | None:
     try:
-        return parse(query)
+        return _DOCUMENTS.parse(query)
     except GraphQLError:
         return None
 

@@ -1,4 +1,4 @@
-"""Headless Chromium for board tests, and servers that stop and come back."""
+"""Headless Chromium (board, GraphiQL, CORS tests), and servers that come back."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +19,7 @@ from playwright.async_api import (
     BrowserContext,
     Page,
     Request,
+    Route,
     WebSocket,
     WebSocketRoute,
     async_playwright,
@@ -43,7 +44,9 @@ SCREEN = {"width": 1280, "height": 720}
 
 
 @asynccontextmanager
-async def chromium(folder: Path) -> AsyncIterator[BrowserContext]:
+async def chromium(
+    folder: Path, extra_args: Sequence[str] = ()
+) -> AsyncIterator[BrowserContext]:
     """Debian's Chromium with a fresh profile in folder; skips if it is absent."""
     if not os.access(CHROMIUM, os.X_OK):
         service_missing(
@@ -54,7 +57,7 @@ async def chromium(folder: Path) -> AsyncIterator[BrowserContext]:
             folder / "chromium-profile",
             executable_path=CHROMIUM,
             headless=True,
-            args=CHROMIUM_ARGS,
+            args=[*CHROMIUM_ARGS, *extra_args],
             viewport={"width": SCREEN["width"], "height": SCREEN["height"]},
             reduced_motion="reduce",
         )
@@ -105,6 +108,40 @@ class Board:
         )
         stored: dict[str, Any] = json.loads(raw)
         return stored
+
+
+# Every name but the loopback address resolves to nothing: a page that tries to
+# reach a CDN fails as it would offline.
+OFFLINE_ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+
+
+@dataclass
+class Offline:
+    """Refuses and records every request of a context to a host:port not allowed."""
+
+    allowed: frozenset[str]
+    attempted: list[str] = field(default_factory=list)
+
+    @classmethod
+    async def guard(cls, context: BrowserContext, *origins: str) -> Offline:
+        """Only origins (scheme://host:port) may be reached, over HTTP or sockets."""
+        offline = cls(frozenset(urlsplit(origin).netloc for origin in origins))
+        await context.route("**/*", offline._route)
+        for page in context.pages:
+            page.on("websocket", offline._socket)
+        context.on("page", lambda page: page.on("websocket", offline._socket))
+        return offline
+
+    async def _route(self, route: Route) -> None:
+        if urlsplit(route.request.url).netloc in self.allowed:
+            await route.continue_()
+        else:
+            self.attempted.append(route.request.url)
+            await route.abort("blockedbyclient")
+
+    def _socket(self, socket: WebSocket) -> None:
+        if urlsplit(socket.url).netloc not in self.allowed:
+            self.attempted.append(socket.url)
 
 
 class SocketTap:

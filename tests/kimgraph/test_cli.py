@@ -197,12 +197,24 @@ def test_demo_prints_credentials_that_work(database_url: str, tmp_path: Path) ->
     # then
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
-    assert lines[1:5] == [
+    # It says before anything else that the old demo credentials stop working.
+    assert lines[0] == (
+        "Replacing the demo credentials: the demo accounts get new passwords, and "
+        "their old tokens and the old demo partner key stop working."
+    )
+    assert lines[2:6] == [
         "  KIM 1: KIM Demo Sampit (61.04.16.1004)",
         "  KIM 2: KIM Demo Kauman (61.04.18.1001)",
         "  KIM 3: KIM Demo Sungai Jawi (61.04.12.2006)",
         "  KIM 4: KIM Demo Tempurukan (61.04.17.2003)",
     ]
+    published = [line for line in lines if "(DEMO) (" in line]
+    assert [line.split()[0] for line in published] == ["EMERGENCY"] + ["NORMAL"] * 3
+    assert all("(DEMO) (published" in line for line in published)
+    assert " UTC)" in published[0]
+    shown = [line for line in second.stdout.splitlines() if "(DEMO) (" in line]
+    assert len(shown) == 4
+    assert all("(already showing" in line for line in shown)
     passwords = {
         line.split()[0]: line.split()[-1] for line in lines if " password " in line
     }
@@ -211,7 +223,7 @@ def test_demo_prints_credentials_that_work(database_url: str, tmp_path: Path) ->
         "demo.camat.deltapawan",
         "demo.kim.sampit",
     ]
-    assert second.stdout.splitlines()[1:5] == lines[1:5]
+    assert second.stdout.splitlines()[2:6] == lines[2:6]
     new_passwords = {
         line.split()[0]: line.split()[-1]
         for line in second.stdout.splitlines()

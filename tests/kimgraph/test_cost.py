@@ -178,14 +178,38 @@ def test_a_list_without_a_bound_is_reported() -> None:
 
 
 def test_costs_are_remembered_per_document_and_page_sizes() -> None:
-    # given
+    # given: the memo the parser cache gives a document it keeps
     costs = OperationCosts(MODEL)
     document = parse(HOUSES_OF_EVERY_STREET)
+    memo: dict[Any, Any] = {}
     # when: the same page size with other cursors, then another page size
-    first = costs(SCHEMA, document, None, {"n": 3, "after": "a"})
-    again = costs(SCHEMA, document, None, {"n": 3, "after": "b"})
-    other = costs(SCHEMA, document, None, {"n": 4, "after": "b"})
+    first = costs(SCHEMA, document, None, {"n": 3, "after": "a"}, memo)
+    again = costs(SCHEMA, document, None, {"n": 3, "after": "b"}, memo)
+    other = costs(SCHEMA, document, None, {"n": 4, "after": "b"}, memo)
     # then
     assert (first, again, other) == (81, 81, 101)
     info = costs.cache_info()
     assert (info.hits, info.misses) == (1, 2)
+
+
+def test_a_document_without_a_memo_is_priced_each_time() -> None:
+    # A document the parser cache does not keep (too big): nothing may keep
+    # it alive, so its cost is not remembered either.
+    costs = OperationCosts(MODEL)
+    document = parse(HOUSES_OF_EVERY_STREET)
+    for _ in range(2):
+        assert costs(SCHEMA, document, None, {"n": 3}) == 81
+    assert tuple(costs.cache_info()) == (0, 2)
+
+
+def test_a_memo_remembers_a_bounded_number_of_page_sizes() -> None:
+    # given
+    costs = OperationCosts(MODEL)
+    document = parse(HOUSES_OF_EVERY_STREET)
+    memo: dict[Any, Any] = {}
+    # when: every page size from 0 to 99
+    for n in range(100):
+        costs(SCHEMA, document, None, {"n": n}, memo)
+    # then
+    (remembered,) = memo.values()
+    assert len(remembered) == OperationCosts.MAX_PER_DOCUMENT

@@ -370,3 +370,99 @@ async def test_validation_and_cost_are_computed_once_per_document(
     # then
     assert set(first) == set(second) == {"data"}
     assert calls == {"validate": 1, "cost": 1}
+
+
+# Issue 17, item 8: 14.4 KB and 4,812 tokens (under the limit of 5,000), whose
+# validation took 0.7 s of CPU and ended "Validation aborted.".
+QUERY_1200_PARENTS = '{region(code:"61.04"){' + "parent{code}" * 1200 + "}}"
+
+
+async def test_twelve_hundred_fields_are_refused_before_validation(
+    client: httpx.AsyncClient, sql_log: QueryLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given
+    calls = []
+
+    def counting_validate(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr("strawberry.schema.schema.validate", counting_validate)
+    # when
+    body = await execute(client, QUERY_1200_PARENTS)
+    # then: refused by its size, never validated, nothing read
+    assert body == {
+        "data": None,
+        "errors": [
+            {
+                "message": "The document selects 2401 fields and fragments, over "
+                "the limit of 300: ask for fewer fields, or split the query.",
+                "extensions": {
+                    "code": "QUERY_TOO_COMPLEX",
+                    "selections": 2401,
+                    "maxSelections": 300,
+                },
+            }
+        ],
+    }
+    assert calls == []
+    assert sql_log.statements == []
+
+
+async def test_validation_given_up_is_too_complex(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: graphql-core's work budget for comparing fields, lowered so that
+    # a document under the selection limit exhausts it
+    monkeypatch.setattr(
+        "graphql.validation.rules.overlapping_fields_can_be_merged"
+        ".MAX_COMPLEXITY_BUDGET",
+        100,
+    )
+    # when
+    body = await execute(client, '{region(code:"61.04"){' + "code " * 20 + "}}")
+    # then
+    assert body == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Validation aborted.",
+                "extensions": {"code": "QUERY_TOO_COMPLEX"},
+            }
+        ],
+    }
+
+
+async def test_too_many_validation_errors_are_too_complex(
+    client: httpx.AsyncClient,
+) -> None:
+    # when: 101 unknown fields; graphql-core stops at 100 errors
+    body = await execute(client, "{" + " ".join(f"nope{i}" for i in range(101)) + "}")
+    # then
+    errors = body["errors"]
+    assert len(errors) == 101
+    assert {e["extensions"]["code"] for e in errors[:100]} == {
+        "GRAPHQL_VALIDATION_FAILED"
+    }
+    assert errors[100] == {
+        "message": "Too many validation errors, error limit reached. "
+        "Validation aborted.",
+        "extensions": {"code": "QUERY_TOO_COMPLEX"},
+    }
+
+
+async def test_too_deep_introspection_is_too_complex(
+    client: httpx.AsyncClient,
+) -> None:
+    query = "{__schema{types{fields{type{fields{type{fields{type{name}}}}}}}}}"
+    body = await execute(client, query)
+    assert body == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Maximum introspection depth exceeded",
+                "locations": [{"line": 1, "column": 2}],
+                "extensions": {"code": "QUERY_TOO_COMPLEX"},
+            }
+        ],
+    }

@@ -161,8 +161,11 @@ async def test_withdrawal_cancels_pending_timers(
         await timers.fire_due(clock, nobody_listens, announcements.TIMER_HANDLERS)
         is None
     )
+    # and: a scheduled announcement is in no public stream before validFrom, so
+    # neither its publication nor its withdrawal was logged (docs/domain.md)
     events = await models.Event.filter(entity_id=outcome.announcement.id)
-    assert [e.kind for e in events] == ["WITHDRAWN"]
+    assert [e.kind for e in events] == []
+    assert await models.Timer.filter(fired_at=None).count() == 0
 
 
 async def test_a_fully_pruned_log_still_gives_a_valid_position(

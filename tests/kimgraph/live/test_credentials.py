@@ -18,10 +18,11 @@ from websockets.exceptions import ConnectionClosed
 from kimgraph import models
 from kimgraph.accounts import auth
 from kimgraph.accounts.principals import Principal
-from kimgraph.app import GraphQLView, create_app
+from kimgraph.app import create_app
 from kimgraph.clock import FixedClock, SystemClock
 from kimgraph.live.credentials import CredentialCheck
 from kimgraph.settings import Settings, SettingsError
+from kimgraph.view import GraphQLView
 from tests.conftest import QueryLog
 from tests.people import PASSWORD, Cast
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 import pytest
 
@@ -142,3 +143,58 @@ async def test_a_subscriber_past_its_bound_is_told_it_is_too_slow() -> None:
     with pytest.raises(SlowConsumer):
         await slow.next()
     assert await taken(slow) == []
+
+
+async def log_many(count: int) -> list[int]:
+    """count committed events of stream "a", in one statement; their ids."""
+    await models.Event.bulk_create(
+        [
+            models.Event(
+                stream="a",
+                kind="PUBLISHED",
+                entity_id=n,
+                regions="61.04",
+                occurred_at=OCCURRED_AT,
+            )
+            for n in range(count)
+        ]
+    )
+    rows = await models.Event.all().order_by("id").values_list("id", flat=True)
+    return [int(cast(int, row)) for row in rows]
+
+
+async def test_a_reader_that_keeps_up_gets_a_catch_up_larger_than_its_queue(
+    db: str,
+) -> None:
+    # given: a subscriber with room for 256, reading as fast as it can
+    hub = Hub(MemoryBus(), {"a": recording("a", [])}, queue_size=256)
+    reader = hub.subscribe(lambda event: True)
+
+    async def read(count: int) -> list[int]:
+        return [(await reader.next()).event.id for _ in range(count)]
+
+    reading = asyncio.ensure_future(read(1_000))
+    # when: 1,000 events arrive at once (two reads of 500, each over its queue)
+    ids = await log_many(1_000)
+    await hub.catch_up()
+    # then: it was not ended, and got all of them in order
+    assert await asyncio.wait_for(reading, 60) == ids
+    assert not reader.overflowed
+    assert (hub.position, hub.events_read) == (ids[-1], 1_000)
+
+
+async def test_a_reader_that_takes_nothing_is_told_it_is_too_slow(db: str) -> None:
+    # given: a subscriber with room for 256 that never reads, and a hub that
+    # waits a moment (injected small) for it to make room
+    hub = Hub(MemoryBus(), {"a": recording("a", [])}, queue_size=256, patience=0.01)
+    stalled = hub.subscribe(lambda event: True)
+    # when: 1,000 events arrive at once
+    ids = await log_many(1_000)
+    await hub.catch_up()
+    # then: the hub went on to the end; the subscriber holds only the overflow
+    # mark (its queue was dropped) and hears SlowConsumer, then nothing
+    assert (hub.position, hub.events_read) == (ids[-1], 1_000)
+    assert stalled.overflowed
+    with pytest.raises(SlowConsumer):
+        await stalled.next()
+    assert await taken(stalled) == []

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from kimgraph.live import shape as shape_module
 from kimgraph.live.shape import shape_of
 
 SHAREABLE = frozenset({"announcementEvents"})
@@ -74,3 +75,17 @@ def test_only_the_fields_the_composition_root_names_share() -> None:
     assert other is None
     assert shared is not None
     assert shared.variables == {"region": "61.04.16.2006"}
+
+
+def test_sharing_keeps_no_document_behind_a_1_mb_comment() -> None:
+    # given: 20 distinct subscriptions behind 1 MB comments (a socket may send
+    # 1 MiB messages)
+    documents = shape_module._DOCUMENTS
+    big = [f"# {n} " + "x" * 1_000_000 + "\n" + BOARD for n in range(20)]
+    before = (len(documents), documents.total_bytes)
+    # when
+    shapes = [shape_of(query, {}, None, SHAREABLE) for query in big]
+    # then: each was parsed and shaped, none kept
+    assert all(shape is not None for shape in shapes)
+    assert (len(documents), documents.total_bytes) == before
+    assert documents.max_total_bytes == 8 * 1024 * 1024

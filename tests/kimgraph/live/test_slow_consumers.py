@@ -70,27 +70,35 @@ async def test_closing_a_slow_consumer_closes_with_1013_and_counts_it() -> None:
 async def test_an_operation_run_alone_that_falls_behind_is_closed_the_same_way(
     db: str,
 ) -> None:
-    # given: an operation following a stream, with room for two waiting events
-    hub = Hub(MemoryBus(), {"a": nothing_to_prepare}, queue_size=2)
+    # given: an operation following a stream, with room for two waiting events,
+    # that took one event and reads no more (the hub waits a moment for it)
+    hub = Hub(MemoryBus(), {"a": nothing_to_prepare}, queue_size=2, patience=0.01)
     socket = RecordingWebSocket()
     context = Context(settings=Settings(), hub=hub, request=socket)
     events = follow(cast(Info, InfoStandIn(context)), "a", None, lambda event: True)
     first = asyncio.ensure_future(anext(events))
     await until(lambda: hub.subscriber_count == 1)
+    await log_event(0)
+    await hub.catch_up()
+    assert (await asyncio.wait_for(first, 10)).event.entity_id == 0
     before = SlowConsumers.closed
-    # when: three events arrive before it takes one
-    for n in range(3):
-        await models.Event.create(
-            stream="a",
-            kind="PUBLISHED",
-            entity_id=n,
-            regions="61.04",
-            occurred_at=datetime(2026, 11, 28, 1, 0, tzinfo=UTC),
-        )
+    # when: three more events arrive and it takes none
+    for n in range(1, 4):
+        await log_event(n)
     await hub.catch_up()
     # then: its stream ends, its socket closed with 1013 once, and counted
     with pytest.raises(StopAsyncIteration):
-        await asyncio.wait_for(first, 10)
+        await asyncio.wait_for(anext(events), 10)
     assert socket.sent == [SLOW_CONSUMER_CLOSE]
     assert SlowConsumers.closed == before + 1
     assert hub.subscriber_count == 0
+
+
+async def log_event(entity_id: int) -> None:
+    await models.Event.create(
+        stream="a",
+        kind="PUBLISHED",
+        entity_id=entity_id,
+        regions="61.04",
+        occurred_at=datetime(2026, 11, 28, 1, 0, tzinfo=UTC),
+    )

@@ -113,13 +113,18 @@ ANNOUNCERS = {
     "admin": ALLOW,
 }
 
+# An aspiration the caller may not read is answered as a missing one.
 ASPIRATION_HANDLERS = {
     "anonymous": "UNAUTHENTICATED",
     "partner": "FORBIDDEN",
     "kim_other_desa": "FORBIDDEN",
-    "officer_out_of_scope": "OUT_OF_SCOPE",
+    "officer_out_of_scope": "NOT_FOUND",
     "officer_in_scope": ALLOW,
     "admin": ALLOW,
+}
+ASPIRATION_STEPPERS = ANNOUNCERS | {
+    "kim_other_desa": "NOT_FOUND",
+    "officer_out_of_scope": "NOT_FOUND",
 }
 
 Operation = Callable[[Cast], tuple[str, dict[str, Any]]]
@@ -244,7 +249,7 @@ OPERATIONS: dict[str, tuple[Operation, dict[str, str]]] = {
                 "input": {"to": "VERIFIED", "expectedVersion": 1},
             },
         ),
-        ANNOUNCERS,
+        ASPIRATION_STEPPERS,
     ),
     "aspirationRespond": (
         lambda cast: (MUTATION_ASPIRATION_RESPOND, {"id": aspiration_id(cast)}),

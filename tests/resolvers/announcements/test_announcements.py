@@ -283,8 +283,11 @@ async def test_active_only_hides_scheduled_expired_and_withdrawn(
     clock.advance(timedelta(hours=2))
     # when
     active = await execute(client, QUERY_BOARD, {"region": DESA})
-    everything = await execute(client, QUERY_BOARD, {"region": DESA, "active": False})
-    # then
+    everything = await execute(
+        client, QUERY_BOARD, {"region": DESA, "active": False}, headers
+    )
+    # then: the scheduled one only for staff over its target (see
+    # test_scheduled_ones_are_not_public_before_valid_from)
     assert titles(active) == []
     assert [
         (e["node"]["title"], e["node"]["status"])

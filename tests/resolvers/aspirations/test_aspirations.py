@@ -13,7 +13,7 @@ from kimgraph import aspirations, models
 from kimgraph.aspirations.submission import TICKET_ALPHABET
 from kimgraph.clock import FixedClock
 from kimgraph.cursors import encode_id
-from kimgraph.rate_limit import RateLimiter
+from kimgraph.rate_limit import MemoryStore, RateLimiter
 from tests.conftest import QueryLog, execute
 from tests.people import HOME_DESA, OTHER_DESA, REPORTER_CONTACT, Cast, snapshot
 from tests.resolvers.aspirations.steps import (
@@ -135,20 +135,24 @@ async def test_anonymous_submissions_are_rate_limited_per_client(
         await submit(client, cast, "anonymous")
     before = await snapshot()
     # when
-    body = await execute(
-        client,
-        MUTATION_ASPIRATION_SUBMIT,
-        {
-            "input": {
-                "region": HOME_DESA,
-                "title": "Keenam",
-                "description": "Satu lagi.",
-                "category": "OTHER",
-            }
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": MUTATION_ASPIRATION_SUBMIT,
+            "variables": {
+                "input": {
+                    "region": HOME_DESA,
+                    "title": "Keenam",
+                    "description": "Satu lagi.",
+                    "category": "OTHER",
+                }
+            },
         },
     )
-    # then
-    assert body["data"]["aspirationSubmit"] == {
+    # then: 429, with how long to wait (one submission per 6 minutes refills)
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "360"
+    assert response.json()["data"]["aspirationSubmit"] == {
         "ticket": None,
         "aspiration": None,
         "userErrors": [
@@ -167,21 +171,24 @@ async def test_anonymous_submissions_are_rate_limited_per_client(
     await submit(client, cast, "anonymous")
 
 
-def test_the_rate_limiter_keeps_a_bucket_per_client() -> None:
+async def test_the_rate_limiter_keeps_a_bucket_per_client() -> None:
     # given
     clock = FixedClock(datetime(2026, 11, 28, tzinfo=UTC))
     limiter = RateLimiter(clock, capacity=2, per_second=1 / 60, max_keys=3)
+
+    async def waits(key: str) -> float:
+        return (await limiter.acquire(key)).wait
+
     # when / then
-    assert [limiter.take("10.0.0.1") for _ in range(3)] == [True, True, False]
-    assert limiter.take("10.0.0.2")
-    assert limiter.retry_after("10.0.0.1") == pytest.approx(60)
+    assert [await waits("10.0.0.1") for _ in range(3)] == [0, 0, pytest.approx(60)]
+    assert await waits("10.0.0.2") == 0
     clock.advance(timedelta(seconds=60))
-    assert limiter.take("10.0.0.1")
-    assert not limiter.take("10.0.0.1")
+    assert [await waits("10.0.0.1") for _ in range(2)] == [0, pytest.approx(60)]
     # and: memory stays bounded, forgetting full buckets first
     for n in range(3, 10):
-        limiter.take(f"10.0.0.{n}")
-    assert len(limiter._buckets) <= 3
+        await limiter.acquire(f"10.0.0.{n}")
+    assert isinstance(limiter.store, MemoryStore)
+    assert len(limiter.store.buckets) <= 3
 
 
 async def test_every_bad_submission_input_is_reported_and_nothing_changes(
@@ -448,7 +455,7 @@ async def test_responses_are_public_or_internal(
         ("anonymous", "UNAUTHENTICATED"),
         ("partner", "FORBIDDEN"),
         ("kim_home", "FORBIDDEN"),
-        ("officer_out_of_scope", "OUT_OF_SCOPE"),
+        ("officer_out_of_scope", "NOT_FOUND"),
     ],
 )
 async def test_only_officers_in_scope_and_admins_respond(

@@ -43,12 +43,13 @@ INSIDERS: dict[str, set[Capacity]] = {
     "officer_in_scope": {Capacity.VERIFIER, Capacity.UNIT},
     "kim_home": {Capacity.REPORTER_KIM},
 }
-# Callers without any part in it, and what they get whatever they ask for.
+# Callers without any part in it, and what they get whatever they ask for:
+# those who may not read it find no such aspiration (test_existence.py).
 OUTSIDERS = {
     "anonymous": "UNAUTHENTICATED",
     "partner": "FORBIDDEN",
-    "kim_other_desa": "OUT_OF_SCOPE",
-    "officer_out_of_scope": "OUT_OF_SCOPE",
+    "kim_other_desa": "NOT_FOUND",
+    "officer_out_of_scope": "NOT_FOUND",
 }
 
 

@@ -1,0 +1,214 @@
+"""The GraphQL endpoint: Strawberry's view with KIMgraph's HTTP and WebSocket rules.
+
+Over HTTP it authenticates, refuses malformed bodies with 400, answers in the
+media type Accept asks for (kimgraph.graphql_http), gives rate-limited requests
+429 and cancels an operation whose client went away; sockets authenticate in
+connection_init and take the live path (kimgraph.live.protocol).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from datetime import timedelta
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry import Schema
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
+
+from kimgraph import graphiql
+from kimgraph.accounts.auth import InvalidCredentials, authenticate
+from kimgraph.accounts.principals import ANONYMOUS
+from kimgraph.clock import Clock
+from kimgraph.context import Context
+from kimgraph.disconnect import ClientGone, unless_disconnected
+from kimgraph.graphql_http import (
+    as_graphql_response,
+    is_request_error,
+    prefers_graphql_response,
+    unauthenticated,
+)
+from kimgraph.graphql_http import refused as refused_response
+from kimgraph.live.addresses import ConnectionsPerAddress
+from kimgraph.live.connections import ConnectionRegistry
+from kimgraph.live.hub import Hub
+from kimgraph.live.pinger import Pinger
+from kimgraph.live.protocol import LiveDependencies, LiveView
+from kimgraph.live.sharing import Sharing
+from kimgraph.rate_limit import refusals
+from kimgraph.settings import Settings
+
+CONNECTION_INIT_TIMEOUT = timedelta(seconds=3)
+MAX_OPERATIONS_PER_CONNECTION = 100
+
+
+class GraphQLView(LiveView):
+    """Strawberry's ASGI view with KIMgraph's context and authentication."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        shareable_fields: frozenset[str],
+        settings: Settings,
+        clock: Clock,
+        connections: ConnectionRegistry,
+        hub: Hub,
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=True,
+            # The legacy protocol unless KIMGRAPH_LEGACY_WS=0: a client asking
+            # only for it is then closed with 4406 (docs/live-delivery.md).
+            subscription_protocols=(
+                (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
+                if settings.legacy_ws
+                else (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+            ),
+            connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
+            max_subscriptions_per_connection=MAX_OPERATIONS_PER_CONNECTION,
+            allowed_origins=settings.allowed_origins,
+            # No keep-alive task per legacy socket: the pinger sends its `ka`.
+            keep_alive=False,
+        )
+        self.settings = settings
+        self.clock = clock
+        self.connections = connections
+        self.hub = hub
+        self.live = LiveDependencies(
+            settings,
+            Sharing(self.schema, shareable_fields),
+            Pinger(settings.ws_ping_seconds),
+            ConnectionsPerAddress(settings.ws_max_per_address),
+        )
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An HTTP request: authenticated here; a bad credential executes nothing.
+
+        Sockets go to the view directly (they authenticate in connection_init),
+        so that an idle one holds no frame of this method.
+        """
+        request = Request(scope)
+        graphql_response = prefers_graphql_response(request.headers.get("accept"))
+        try:
+            principal = await authenticate(
+                self.clock, request.headers.get("authorization")
+            )
+        except InvalidCredentials as exc:
+            await unauthenticated(str(exc), graphql_response)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        with refusals.collecting() as refused:
+            try:
+                request = Request(scope, receive)
+                await request.body()  # whole, before watching for a disconnect
+                response = await unless_disconnected(receive, self.run(request))
+            except HTTPException as exc:
+                response = refused_response(
+                    exc.reason, exc.status_code, graphql_response
+                )
+            except ClientGone:
+                return  # the operation was cancelled (kimgraph.disconnect)
+        if graphql_response:
+            as_graphql_response(request, response)
+        # The media type of the answer follows Accept (kimgraph.graphql_http).
+        response.headers.add_vary_header("Accept")
+        if refused.whole and response.status_code == 200:
+            # Rate-limited: same body, status 429 (kimgraph.rate_limit.refusals).
+            response.status_code = 429
+            response.headers["Retry-After"] = str(refused.retry_after)
+        await response(scope, receive, send)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """The response body; also judges whether rate limits refused it whole."""
+        refused = refusals.current()
+        if refused is not None:
+            refused.settle(result.data, bool(result.errors))
+        body = await super().process_result(request, result)
+        if is_request_error(result) and prefers_graphql_response(
+            request.headers.get("accept")
+        ):
+            # Nothing executed: no `data` entry, and 400 (as_graphql_response).
+            del body["data"]
+            request.state.graphql_request_error = True
+        return body
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """KIMgraph's own GraphiQL page, not Strawberry's CDN one (docs/http.md)."""
+        return graphiql.page_response()
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON as the standard library reads it; 400 if it cannot be read at all.
+
+        Strawberry answers JSONDecodeError with 400 itself, but not a body
+        that is no text in any encoding JSON allows, nor one nested deeper than
+        the parser recurses (the body limit bounds its length, not its depth).
+        """
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "The request body is not UTF-8 text") from None
+        except RecursionError:
+            raise HTTPException(400, "The request body nests too deeply") from None
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request's operation; 400 for a JSON body that is no object.
+
+        Strawberry reads a JSON body's fields with dict.get, so a scalar body
+        (null, 42, "x", true) would fail inside it; an object, or a batch
+        (an array, which it refuses), begins with "{" or "[".
+        """
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "POST" and "application/json" in content_type:
+            body = await request.get_body()
+            text = body.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n")
+            if not text.startswith((b"{", b"[")):
+                raise HTTPException(
+                    400, "The request body must be a JSON object with a query"
+                )
+        return await super().parse_http_body(request)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        principal = getattr(request.state, "principal", ANONYMOUS)
+        return Context(
+            settings=self.settings,
+            clock=self.clock,
+            principal=principal,
+            request=request,
+            connections=self.connections,
+            hub=self.hub,
+        )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | None:
+        params = context.connection_params or {}
+        authorization = next(
+            (v for k, v in params.items() if k.lower() == "authorization"), None
+        )
+        if authorization is not None and not isinstance(authorization, str):
+            raise ConnectionRejectionError(
+                {"message": "authorization must be a string"}
+            )
+        try:
+            principal = await authenticate(self.clock, authorization)
+        except InvalidCredentials as exc:
+            raise ConnectionRejectionError({"message": str(exc)}) from None
+        context.principal = principal
+        if principal.credential is not None and isinstance(context.request, WebSocket):
+            self.connections.add(principal.credential, context.request)
+        bare_ack: UnsetType = UNSET
+        return bare_ack
