@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import html
 from dataclasses import dataclass
 from importlib import resources
@@ -13,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from kimgraph import models
+from kimgraph import assets, models
 from kimgraph.models.regions import RegionLevel
 from kimgraph.regions.codes import InvalidRegionCode, ancestors_of, level_of
 from kimgraph.regions.queries import children_by_codes, regions_by_codes
@@ -41,24 +40,6 @@ _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-_IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-@dataclass(frozen=True, slots=True)
-class Asset:
-    """A packaged file with its content hash."""
-
-    body: bytes
-    media_type: str
-    version: str
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.version}"'
-
-    def href(self, name: str) -> str:
-        """Its URL, versioned so that a cached copy is never stale."""
-        return f"{ASSET_PREFIX}{name}?v={self.version}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +53,9 @@ class Place:
 
 
 @functools.cache
-def asset(name: str) -> Asset:
+def asset(name: str) -> assets.Asset:
     """The packaged file `name`, read once."""
-    body = (resources.files(__package__) / name).read_bytes()
-    version = hashlib.sha256(body).hexdigest()[:16]
-    return Asset(body, _MEDIA_TYPES[name], version)
+    return assets.packaged(__package__, name, _MEDIA_TYPES[name], ASSET_PREFIX)
 
 
 @functools.cache
@@ -176,20 +155,15 @@ async def board_asset(request: Request) -> Response:
     name = str(request.path_params["name"])
     if name not in _MEDIA_TYPES:
         return PlainTextResponse("Berkas tidak ditemukan.", status_code=404)
-    file = asset(name)
-    current = request.query_params.get("v") == file.version
-    headers = {
-        "Cache-Control": _IMMUTABLE if current else "no-cache",
-        "ETag": file.etag,
-        "X-Content-Type-Options": "nosniff",
-    }
     if name == "sw.js":
         # Browsers look for a newer service worker at every load; it controls the
         # pages under /board/ although it is served from elsewhere.
-        headers |= {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/board/"}
-    if request.headers.get("if-none-match") == file.etag:
-        return Response(status_code=304, headers=headers)
-    return Response(file.body, media_type=file.media_type, headers=headers)
+        return assets.response(
+            request,
+            asset(name),
+            {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/board/"},
+        )
+    return assets.response(request, asset(name))
 
 
 def routes() -> list[BaseRoute]:

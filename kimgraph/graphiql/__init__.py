@@ -10,15 +10,15 @@ from KIMgraph itself, versioned by content hash like the board's assets
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import request_response
+
+from kimgraph import assets
 
 ASSET_PREFIX = "/graphiql-assets/"
 ENDPOINT = "/graphql"
@@ -40,7 +40,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
-_IMMUTABLE = "public, max-age=31536000, immutable"
 
 # The README's first query, opened in the first tab of a new browser.
 DEFAULT_QUERY = """\
@@ -71,29 +70,12 @@ DEFAULT_QUERY = """\
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Asset:
-    """A packaged file with its content hash."""
-
-    body: bytes
-    media_type: str
-    version: str
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.version}"'
-
-    def href(self, name: str) -> str:
-        """Its URL, versioned so that a cached copy is never stale."""
-        return f"{ASSET_PREFIX}{name}?v={self.version}"
-
-
 @functools.cache
-def asset(name: str) -> Asset:
+def asset(name: str) -> assets.Asset:
     """The packaged file static/`name`, read once."""
-    body = (resources.files(__package__) / "static" / name).read_bytes()
-    version = hashlib.sha256(body).hexdigest()[:16]
-    return Asset(body, MEDIA_TYPES[name], version)
+    return assets.packaged(
+        __package__, f"static/{name}", MEDIA_TYPES[name], ASSET_PREFIX
+    )
 
 
 @functools.cache
@@ -118,16 +100,7 @@ async def graphiql_asset(request: Request) -> Response:
     name = str(request.path_params["name"])
     if name not in MEDIA_TYPES:
         return PlainTextResponse("Not found", status_code=404)
-    file = asset(name)
-    current = request.query_params.get("v") == file.version
-    headers = {
-        "Cache-Control": _IMMUTABLE if current else "no-cache",
-        "ETag": file.etag,
-        "X-Content-Type-Options": "nosniff",
-    }
-    if request.headers.get("if-none-match") == file.etag:
-        return Response(status_code=304, headers=headers)
-    return Response(file.body, media_type=file.media_type, headers=headers)
+    return assets.response(request, asset(name))
 
 
 ASSET_PATH = ASSET_PREFIX + "{name}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from strawberry.schema.base import BaseSchema
 from strawberry.subscriptions.protocols.graphql_ws.handlers import (
@@ -26,8 +26,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 
 from kimgraph.context import Context
-from kimgraph.live.direct_write import DirectWriter
-from kimgraph.live.outbox import Outbox
+from kimgraph.live.outbox import Outbox, socket_outbox
 from kimgraph.live.pinger import KA
 
 if TYPE_CHECKING:
@@ -125,12 +124,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     def _outbox_for_socket(self) -> Outbox:
         if self._outbox is None:
-            adapter: Any = self.websocket
-            self._outbox = Outbox(
-                adapter.ws,
-                self.live.settings.subscriber_queue_size,
-                DirectWriter.for_socket(adapter.ws),
-            )
+            size = self.live.settings.subscriber_queue_size
+            self._outbox = socket_outbox(self, size)
         return self._outbox
 
     async def send_message(self, message: OperationMessage) -> None:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from starlette.websockets import WebSocketDisconnect
 
-from kimgraph.live.direct_write import text_frame
+from kimgraph.live.direct_write import DirectWriter, text_frame
 from kimgraph.live.slow_consumers import close_slow_consumer
 
 logger = logging.getLogger("kimgraph.live.outbox")
@@ -171,3 +171,9 @@ class Outbox:
         await asyncio.wait({writer})
         if not writer.cancelled() and writer.exception() is not None:
             logger.debug("closing a subscriber failed", exc_info=writer.exception())
+
+
+def socket_outbox(handler: Any, size: int) -> Outbox:
+    """The outbox of a Strawberry handler's socket, writing directly where it may."""
+    socket = handler.websocket.ws
+    return Outbox(socket, size, DirectWriter.for_socket(socket))

@@ -31,10 +31,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from kimgraph.context import Context
 from kimgraph.live.addresses import ConnectionsPerAddress
-from kimgraph.live.direct_write import DirectWriter
 from kimgraph.live.group import Group, Member, same_string
 from kimgraph.live.legacy import LegacyWSHandler
-from kimgraph.live.outbox import Outbox
+from kimgraph.live.outbox import Outbox, socket_outbox
 from kimgraph.live.pinger import Pinger
 from kimgraph.live.runs import ReplayOnly
 from kimgraph.live.sharing import Sharing
@@ -160,12 +159,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     def _outbox_for_socket(self) -> Outbox:
         if self._outbox is None:
-            adapter: Any = self.websocket
-            self._outbox = Outbox(
-                adapter.ws,
-                self.live.settings.subscriber_queue_size,
-                DirectWriter.for_socket(adapter.ws),
-            )
+            size = self.live.settings.subscriber_queue_size
+            self._outbox = socket_outbox(self, size)
         return self._outbox
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:

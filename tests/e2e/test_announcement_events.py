@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from websockets.asyncio.client import connect
 
 from tests.e2e.live import (
@@ -17,7 +16,6 @@ from tests.e2e.live import (
     Live,
     Subscriber,
     live_server,
-    signed_in,
     utc_in,
 )
 from tests.e2e.server import Server
@@ -34,12 +32,6 @@ def deployed(
 ) -> Iterator[tuple[Server, str, str]]:
     with live_server(str(request.param), tmp_path) as deployment:
         yield deployment
-
-
-@pytest_asyncio.fixture
-async def live(deployed: tuple[Server, str, str]) -> AsyncIterator[Live]:
-    async with signed_in(deployed) as state:
-        yield state
 
 
 async def test_a_desa_sees_its_own_kecamatan_and_kabupaten_not_a_sibling(

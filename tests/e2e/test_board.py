@@ -27,7 +27,7 @@ from tests.e2e.browser import (
     serving_on,
     stop,
 )
-from tests.e2e.live import MUTATION_WITHDRAW, Live, live_server, signed_in, utc_in
+from tests.e2e.live import MUTATION_WITHDRAW, Live, live_server, utc_in
 from tests.e2e.server import Server, free_port
 
 DESA = "61.04.16.2006"  # Suka Bangun, Kecamatan Delta Pawan
@@ -57,12 +57,6 @@ def backend(request: pytest.FixtureRequest) -> str:
 def deployed(backend: str, tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
     with live_server(backend, tmp_path, SERVER_ENV) as deployment:
         yield deployment
-
-
-@pytest_asyncio.fixture
-async def live(deployed: tuple[Server, str, str]) -> AsyncIterator[Live]:
-    async with signed_in(deployed) as state:
-        yield state
 
 
 @pytest_asyncio.fixture

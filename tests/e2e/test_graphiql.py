@@ -9,20 +9,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import pytest
 import pytest_asyncio
 from playwright.async_api import BrowserContext, Page, WebSocket, expect
 
 from kimgraph.graphiql import DEFAULT_QUERY
 from tests.e2e.browser import OFFLINE_ARGS, Offline, chromium
-from tests.e2e.live import Live, live_server, signed_in
-from tests.e2e.server import Server
+from tests.e2e.live import Live, live_server
 
 DEADLINE_MS = 30_000
 DESA = "61.04.16.2006"
@@ -38,18 +36,6 @@ window.cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) =>
   window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
 """
-
-
-@pytest.fixture
-def deployed(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
-    with live_server("sqlite", tmp_path) as deployment:
-        yield deployment
-
-
-@pytest_asyncio.fixture
-async def live(deployed: tuple[Server, str, str]) -> AsyncIterator[Live]:
-    async with signed_in(deployed) as state:
-        yield state
 
 
 @pytest_asyncio.fixture

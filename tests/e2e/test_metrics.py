@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
-import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.live import DEADLINE_S, Live, Subscriber, live_server, signed_in
-from tests.e2e.server import Server
+from tests.e2e.live import DEADLINE_S, Live, Subscriber
 
 DESA = "61.04.16.2006"
 SIBLING_DESA = "61.04.16.2007"
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-@pytest.fixture
-def deployed(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
-    with live_server("sqlite", tmp_path) as deployment:
-        yield deployment
-
-
-@pytest_asyncio.fixture
-async def live(deployed: tuple[Server, str, str]) -> AsyncIterator[Live]:
-    async with signed_in(deployed) as state:
-        yield state
 
 
 async def samples(live: Live) -> Samples:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -95,18 +94,6 @@ def capped(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
 def legacy_off(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
     with live_server("sqlite", tmp_path, {"KIMGRAPH_LEGACY_WS": "0"}) as d:
         yield d
-
-
-@pytest.fixture
-def deployed(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
-    with live_server("sqlite", tmp_path) as deployment:
-        yield deployment
-
-
-@pytest_asyncio.fixture
-async def live(deployed: tuple[Server, str, str]) -> AsyncIterator[Live]:
-    async with signed_in(deployed) as state:
-        yield state
 
 
 async def test_one_address_holds_at_most_its_cap_of_sockets(

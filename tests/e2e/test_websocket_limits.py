@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e.live import DEADLINE_S, Live, Subscriber, live_server, signed_in
+from tests.e2e.live import DEADLINE_S, Live, Subscriber, live_server
 from tests.e2e.server import Server
 
 DESA = "61.04.16.2006"
@@ -49,12 +48,6 @@ def deployed(tmp_path: Path) -> Iterator[tuple[Server, str, str]]:
     env = {"KIMGRAPH_SUBSCRIBER_QUEUE_SIZE": "32", "KIMGRAPH_WS_PING_SECONDS": "1"}
     with live_server("sqlite", tmp_path, env) as deployment:
         yield deployment
-
-
-@pytest_asyncio.fixture
-async def live(deployed: tuple[Server, str, str]) -> AsyncIterator[Live]:
-    async with signed_in(deployed) as state:
-        yield state
 
 
 async def test_a_reader_that_stops_is_closed_with_1013_and_memory_stays_bounded(
