@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rows = [
                     run_case(http, server.rss_kib, case, args.repeat) for case in CASES
                 ]
-    print("\n".join(f"- {fact}" for fact in machine_facts(True, os.getloadavg())))
+    print("\n".join(machine_facts(True, os.getloadavg())))
     print()
     print(table(rows))
     return 0

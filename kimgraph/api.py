@@ -19,6 +19,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -27,9 +28,11 @@ from kimgraph.context import Context
 from kimgraph.cost import PAGE, Bound, CostModel, OperationCosts
 from kimgraph.documents import CachedParsing, DocumentCache, count_selections
 from kimgraph.errors import QUERY_TOO_COMPLEX, QueryTimeoutError
+from kimgraph.graphql_http import is_request_error
 from kimgraph.input_text import RefuseUnstorableText
 from kimgraph.loaders import Loaders
 from kimgraph.memory import EventExecutor
+from kimgraph.persisted import PersistedQueries, query_store
 from kimgraph.settings import Settings
 from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.announcements import (
@@ -261,6 +264,7 @@ class Schema(strawberry.Schema):
 
     query_timeout: float = 10.0
     documents: DocumentCache
+    persisted: PersistedQueries
 
     async def execute(
         self,
@@ -272,19 +276,24 @@ class Schema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
-        """Run a query or mutation; a subscription runs only through subscribe().
+        """Run a query or mutation; a subscription runs only as a stream.
 
-        Strawberry's HTTP view lets GET and POST carry subscriptions, for a
-        multipart protocol this server does not offer; executed once, a
-        subscription's field is null, a bug's error. InvalidOperationTypeError
-        instead: the view answers 400.
+        Over HTTP a subscription streams (stream(): SSE or multipart, which the
+        view chooses by Accept, kimgraph.live.http_streams) or not at all:
+        executed once here, its field would be null, a bug's error. So
+        InvalidOperationTypeError instead: the view answers 400 naming the
+        Accept headers that stream.
         """
         allowed = set(allowed_operation_types or OperationType)
+        try:  # a hash instead of the document (kimgraph.persisted)
+            resolved = await self.persisted.resolve(query, operation_extensions)
+        except GraphQLError as error:
+            return ExecutionResult(data=None, errors=[error])
         deadline = asyncio.timeout(self.query_timeout)
         try:
             async with deadline:
-                return await super().execute(
-                    query,
+                result = await super().execute(
+                    resolved.query,
                     variable_values=variable_values,
                     context_value=context_value,
                     root_value=root_value,
@@ -295,7 +304,10 @@ class Schema(strawberry.Schema):
         except TimeoutError:
             if not deadline.expired():
                 raise
-        return _timed_out(self.query_timeout)
+            return _timed_out(self.query_timeout)
+        if not is_request_error(result):  # stored once it parses and validates
+            await self.persisted.remember(resolved)
+        return result
 
     def process_errors(
         self,
@@ -341,6 +353,8 @@ def build_schema(settings: Settings) -> Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=list(REGION_TYPES),
+        # Batches of queries, each admitted and costed alone (docs/http.md).
+        config=StrawberryConfig(batching_config={"max_operations": settings.max_batch}),
         # FreshLoaders gives each operation its loaders, this each subscription
         # event (kimgraph.loaders).
         execution_context_class=EventExecutor,  # PerEventLoaders, and no leak
@@ -355,5 +369,6 @@ def build_schema(settings: Settings) -> Schema:
         ],
     )
     schema.documents = documents
+    schema.persisted = PersistedQueries(query_store(settings.redis_url))
     schema.query_timeout = settings.query_timeout_seconds
     return schema

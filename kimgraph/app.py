@@ -96,9 +96,8 @@ def create_app(
     credential_check = CredentialCheck(
         clock, connections, interval=settings.credential_check_seconds
     )
-    view = GraphQLView(
-        build_schema(settings), SHAREABLE_FIELDS, settings, clock, connections, hub
-    )
+    schema = build_schema(settings)
+    view = GraphQLView(schema, SHAREABLE_FIELDS, settings, clock, connections, hub)
     limits = limit_store(settings.redis_url)
 
     async def metrics_text(request: Request) -> Response:
@@ -146,6 +145,7 @@ def create_app(
             await hub.close()
             await hub.bus.close()
             await limits.close()
+            await schema.persisted.store.close()  # its Redis client, if any
             if manage_database:
                 await db.close()
 

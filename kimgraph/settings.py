@@ -26,6 +26,7 @@ class Settings:
     ws_max_bytes: int = 1_048_576
     max_query_depth: int = 12
     max_query_cost: int = 50_000
+    max_batch: int = 10
     allowed_origins: tuple[str, ...] = ()
     graphiql: bool = True
     log_level: str = "info"
@@ -53,6 +54,7 @@ class Settings:
             ws_max_bytes=_positive_int(env, "KIMGRAPH_WS_MAX_BYTES", 1_048_576),
             max_query_depth=_positive_int(env, "KIMGRAPH_MAX_QUERY_DEPTH", 12),
             max_query_cost=_positive_int(env, "KIMGRAPH_MAX_QUERY_COST", 50_000),
+            max_batch=_positive_int(env, "KIMGRAPH_MAX_BATCH", 10),
             allowed_origins=_allowed_origins(env),
             graphiql=_switch(env, "KIMGRAPH_GRAPHIQL", True),
             log_level=_log_level(env),

@@ -2,12 +2,14 @@
 
 Over HTTP it authenticates, refuses malformed bodies with 400, answers in the
 media type Accept asks for (kimgraph.graphql_http), gives rate-limited requests
-429 and cancels an operation whose client went away; sockets authenticate in
-connection_init and take the live path (kimgraph.live.protocol).
+429 and cancels an operation whose client went away; it streams subscriptions
+as server-sent events or multipart parts (kimgraph.live.http_streams). Sockets
+authenticate in connection_init and take the live path (kimgraph.live.protocol).
 """
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import json
 from datetime import timedelta
@@ -18,11 +20,17 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry import Schema
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import (
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+)
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from kimgraph import graphiql
@@ -38,6 +46,7 @@ from kimgraph.graphql_http import (
     unauthenticated,
 )
 from kimgraph.graphql_http import refused as refused_response
+from kimgraph.live import http_streams
 from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.connections import ConnectionRegistry
 from kimgraph.live.hub import Hub
@@ -53,6 +62,9 @@ MAX_OPERATIONS_PER_CONNECTION = 100
 
 class GraphQLView(LiveView):
     """Strawberry's ASGI view with KIMgraph's context and authentication."""
+
+    # Subscriptions over HTTP: only they stream, with KIMgraph's heartbeats.
+    stream_transport_classes_by_protocol = http_streams.TRANSPORTS
 
     def __init__(
         self,
@@ -73,7 +85,8 @@ class GraphQLView(LiveView):
                 (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
                 if settings.legacy_ws
                 else (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
-            ),
+            )
+            + http_streams.PROTOCOLS,
             connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
             max_subscriptions_per_connection=MAX_OPERATIONS_PER_CONNECTION,
             allowed_origins=settings.allowed_origins,
@@ -107,6 +120,26 @@ class GraphQLView(LiveView):
             await unauthenticated(str(exc), graphql_response)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
+        stream = http_streams.streaming_protocol(request.headers.get("accept"))
+        if stream is None:
+            await self._answer(scope, receive, send, graphql_response)
+            return
+        # A subscription stream counts like a socket (docs/live-delivery.md).
+        admission = http_streams.Admission(
+            stream, self.live.addresses, self.connections, principal.credential
+        )
+        with admission.counted(scope) as admitted:
+            if admitted:
+                await self._answer(scope, receive, send, graphql_response)
+                return
+        response = refused_response(http_streams.AT_THE_CAP, 429)
+        response.headers["Retry-After"] = str(http_streams.RETRY_AT_THE_CAP)
+        await response(scope, receive, send)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, graphql_response: bool
+    ) -> None:
+        request = Request(scope)
         with refusals.collecting() as refused:
             try:
                 request = Request(scope, receive)
@@ -143,6 +176,81 @@ class GraphQLView(LiveView):
             del body["data"]
             request.state.graphql_request_error = True
         return body
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """A batch (a JSON array, KIMGRAPH_MAX_BATCH at most) holds queries only.
+
+        Strawberry runs a batch's operations at once in one context, mutations
+        too: their order would be undefined and one rate-limited mutation
+        would turn the whole batch into a 429, so a mutation refuses the batch
+        with 400 (docs/http.md, "Batches"). Each query is admitted and costed
+        alone.
+        """
+        if not isinstance(request_data, list):
+            if reason := http_streams.refuse_unless_subscription(request_data):
+                raise HTTPException(400, reason)
+            result = await super().execute_operation(
+                request, request_adapter, request_data, context, root_value,
+                sub_response,
+            )  # fmt: skip
+            if isinstance(result, ExecutionResult | list):
+                return result
+            # Streamed (kimgraph.live.http_streams): told if its reader fell
+            # behind, ended if its credential is revoked.
+            signed_in = getattr(request.state, "signed_in_stream", None)
+            return http_streams.watched(result, signed_in)
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(
+                        self.schema.execute(
+                            data.query,
+                            variable_values=data.variables,
+                            context_value=context,
+                            root_value=root_value,
+                            operation_name=data.operation_name,
+                            allowed_operation_types={OperationType.QUERY},
+                            operation_extensions=data.extensions,
+                        )
+                    )
+                    for data in request_data
+                ]
+        except ExceptionGroup as group:
+            raise _refused_batch(group) from None
+        return [task.result() for task in tasks]
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """One operation; a subscription without a streaming Accept says what works."""
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value,
+                request_data,
+            )  # fmt: skip
+        except HTTPException as exc:
+            cause = exc.__cause__
+            if (
+                isinstance(cause, InvalidOperationTypeError)
+                and cause.operation_type is OperationType.SUBSCRIPTION
+            ):
+                message = http_streams.SUBSCRIPTION_NEEDS_STREAM
+                raise HTTPException(400, message) from None
+            raise
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """KIMgraph's own GraphiQL page, not Strawberry's CDN one (docs/http.md)."""
@@ -181,6 +289,16 @@ class GraphQLView(LiveView):
                 )
         return await super().parse_http_body(request)
 
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """Not for a GET carrying only a persisted query's hash (kimgraph.persisted).
+
+        Apollo clients send such a GET with `Accept: */*`, which Strawberry
+        would answer with the IDE.
+        """
+        return "extensions" not in request.query_params and (
+            super().should_render_graphql_ide(request)
+        )
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
@@ -212,3 +330,18 @@ class GraphQLView(LiveView):
             self.connections.add(principal.credential, context.request)
         bare_ack: UnsetType = UNSET
         return bare_ack
+
+
+QUERIES_ONLY = "A batch holds queries only: send each mutation in a request of its own"
+
+
+def _refused_batch(group: ExceptionGroup) -> Exception:
+    """The 400 for a batch one of whose operations cannot run at all."""
+    for error in group.exceptions:
+        if isinstance(error, InvalidOperationTypeError):
+            return HTTPException(400, QUERIES_ONLY)
+        if isinstance(error, CannotGetOperationTypeError):
+            return HTTPException(400, error.as_http_error_reason())
+        if isinstance(error, MissingQueryError):
+            return HTTPException(400, "No GraphQL query found in the request")
+    return group

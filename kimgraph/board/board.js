@@ -1,5 +1,6 @@
 // KIMgraph notice board: loads the desa's announcements, follows them live over
-// graphql-transport-ws, and keeps showing its last content through outages.
+// graphql-transport-ws (or, where a proxy breaks WebSockets, server-sent events),
+// and keeps showing its last content through outages.
 'use strict';
 
 (() => {
@@ -12,6 +13,12 @@
   const PING_AFTER_MS = 20000; // the server pings every 15 s; silence this long is odd
   const DEAD_AFTER_MS = 45000; // and this long means the path is gone
   const FETCH_TIMEOUT_MS = 10000;
+  // Three WebSocket handshakes in a row that fail while the server answers HTTP:
+  // something on the way (a proxy) breaks WebSockets, so follow over SSE
+  // (graphql-sse, docs/live-delivery.md) and try a WebSocket again every few
+  // minutes. A test may shorten the wait (window.KIMGRAPH_BOARD_WS_RETRY_MS).
+  const WS_FAILURES_BEFORE_SSE = 3;
+  const WS_RETRY_MS = window.KIMGRAPH_BOARD_WS_RETRY_MS || 180000;
   const FIELDS = 'id title body category priority status publishedBy validFrom validUntil';
   const QUERY = `query Board($region: String!) {
     announcements(region: $region, first: 100) {
@@ -54,6 +61,8 @@
   let retryTimer = null;
   let stableTimer = null;
   let lastHeard = 0;
+  let wsFailures = 0; // failed handshakes in a row, the server being up
+  let probeTimer = null;
   let shownId = null;
   let rotateTimer = null;
 
@@ -100,21 +109,54 @@
     retryTimer = setTimeout(step, ceiling / 2 + (Math.random() * ceiling) / 2);
   }
 
+  // Automatic persisted queries (docs/http.md): the page's first read sends the
+  // document with its SHA-256, which the server stores; later reads send the hash
+  // alone, and the document again only on PERSISTED_QUERY_NOT_FOUND (a restarted
+  // server). Without crypto.subtle (plain HTTP off localhost) the document goes.
+  let queryHash;
+  let hashRegistered = false;
+
+  async function boardQueryHash() {
+    if (queryHash === undefined) {
+      queryHash = null;
+      try {
+        const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(QUERY));
+        queryHash = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+      } catch (err) {
+        // no Web Crypto here: send the document every time
+      }
+    }
+    return queryHash;
+  }
+
+  async function postBoardQuery(hash, withDocument, signal) {
+    const request = { variables: { region: REGION } };
+    if (withDocument) request.query = QUERY;
+    if (hash) request.extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+      cache: 'no-store',
+      signal,
+    });
+    return { response, body: await response.json() };
+  }
+
+  const notPersisted = (body) =>
+    (body.errors || []).some((e) => e.extensions && e.extensions.code === 'PERSISTED_QUERY_NOT_FOUND');
+
   async function fetchBoard() {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), FETCH_TIMEOUT_MS);
     try {
-      const response = await fetch('/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: QUERY, variables: { region: REGION } }),
-        cache: 'no-store',
-        signal: abort.signal,
-      });
+      const hash = await boardQueryHash();
+      let { response, body } = await postBoardQuery(hash, !(hash && hashRegistered), abort.signal);
+      if (notPersisted(body)) ({ response, body } = await postBoardQuery(hash, true, abort.signal));
       const skew = Date.parse(response.headers.get('date')) - Date.now();
       if (!Number.isNaN(skew)) board.skewMs = Math.abs(skew) > 2000 ? skew : 0;
-      const body = await response.json();
       if (!response.ok || body.errors) throw new Error(JSON.stringify(body.errors));
+      hashRegistered = true;
       return body.data.announcements;
     } finally {
       clearTimeout(timer);
@@ -139,20 +181,130 @@
   }
 
   function connect() {
-    clearTimeout(retryTimer);
+    if (wsFailures >= WS_FAILURES_BEFORE_SSE) connectSse();
+    else connectSocket(false);
+  }
+
+  // A probe (on SSE) becomes the board's connection only once acknowledged.
+  function connectSocket(probe) {
+    if (!probe) clearTimeout(retryTimer);
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(`${scheme}//${location.host}/graphql`, 'graphql-transport-ws');
-    socket = ws;
-    lastHeard = Date.now();
+    let acknowledged = false;
+    if (!probe) {
+      socket = ws;
+      lastHeard = Date.now();
+    }
     ws.onopen = () => send(ws, { type: 'connection_init', payload: {} });
     ws.onmessage = (message) => {
+      const data = JSON.parse(message.data);
+      if (data.type === 'connection_ack' && !acknowledged) {
+        acknowledged = true;
+        wsFailures = 0;
+        if (probe) switchTo(ws);
+      }
       if (socket !== ws) return;
       lastHeard = Date.now();
-      receive(ws, JSON.parse(message.data));
+      receive(ws, data);
     };
     // Whatever the close code (1012 restart, 1013 slow consumer, a dropped
     // network), resume from the last cursor: the server replays what we missed.
-    ws.onclose = () => lost(ws, connect);
+    ws.onclose = () => {
+      if (probe && socket !== ws) {
+        scheduleProbe();
+        return;
+      }
+      if (!acknowledged) handshakeFailed();
+      lost(ws, connect);
+    };
+  }
+
+  // Counted only while the server answers HTTP: a server that is down is not a
+  // proxy that breaks WebSockets.
+  function handshakeFailed() {
+    fetch('/healthz', { cache: 'no-store' }).then((response) => {
+      wsFailures = response.ok ? wsFailures + 1 : 0;
+    }, () => {
+      wsFailures = 0;
+    });
+  }
+
+  function switchTo(ws) {
+    const old = socket;
+    socket = ws;
+    clearTimeout(stableTimer);
+    clearTimeout(retryTimer);
+    if (old) old.close();
+  }
+
+  function scheduleProbe() {
+    clearTimeout(probeTimer);
+    probeTimer = setTimeout(() => {
+      if (socket && socket.sse) connectSocket(true);
+    }, WS_RETRY_MS);
+  }
+
+  // graphql-sse's distinct connections mode: one POST per subscription, its
+  // answer a stream of `next` and `complete` events and `:` heartbeats.
+  function connectSse() {
+    clearTimeout(retryTimer);
+    const abort = new AbortController();
+    const stream = { sse: true, close: () => abort.abort() };
+    socket = stream;
+    lastHeard = Date.now();
+    scheduleProbe();
+    followSse(stream, abort.signal).then(() => lost(stream, connect), () => lost(stream, connect));
+  }
+
+  async function followSse(stream, signal) {
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: SUBSCRIPTION, variables: { region: REGION, after: board.cursor } }),
+      cache: 'no-store',
+      signal,
+    });
+    if (!response.ok || !response.body || socket !== stream) return;
+    document.body.dataset.transport = 'sse';
+    setLink('live');
+    stableTimer = setTimeout(() => { attempt = 0; }, STABLE_AFTER_MS);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || socket !== stream) return;
+      lastHeard = Date.now();
+      buffer += value;
+      let end;
+      while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, '');
+        if (!sseEvent(stream, block)) return;
+      }
+    }
+  }
+
+  // One event's block; false once the stream is done with (complete, an error).
+  function sseEvent(stream, block) {
+    let type = 'message';
+    const data = [];
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith(':')) continue; // a heartbeat
+      const colon = line.indexOf(':');
+      const name = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (name === 'event') type = value;
+      else if (name === 'data') data.push(value);
+    }
+    if (type === 'complete') return false;
+    if (type !== 'next') return true;
+    const result = JSON.parse(data.join('\n'));
+    if (result.errors) {
+      failed(stream, result.errors);
+      return false;
+    }
+    apply(result.data.announcementEvents);
+    return true;
   }
 
   function lost(ws, next) {
@@ -171,6 +323,7 @@
   function receive(ws, message) {
     switch (message.type) {
       case 'connection_ack':
+        document.body.dataset.transport = 'websocket';
         send(ws, {
           id: 'board',
           type: 'subscribe',
@@ -332,7 +485,7 @@
     if (!socket) return;
     const silence = Date.now() - lastHeard;
     if (silence > DEAD_AFTER_MS) lost(socket, connect);
-    else if (silence > PING_AFTER_MS) send(socket, { type: 'ping' });
+    else if (silence > PING_AFTER_MS && !socket.sse) send(socket, { type: 'ping' });
   }
 
   // A reload during an outage then gets this page from the service worker's copy.

@@ -24,6 +24,7 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from kimgraph.live.addresses import ConnectionsPerAddress
+from kimgraph.live.http_streams import OpenStreams
 from kimgraph.live.hub import Hub
 from kimgraph.live.legacy import LegacyWSHandler
 from kimgraph.live.protocol import TransportWSHandler
@@ -63,6 +64,14 @@ class _Collector(Collector):
             "Open connections on the legacy graphql-ws protocol (counted above too).",
             value=LegacyWSHandler.open_connections,
         )
+        streams = GaugeMetricFamily(
+            "kimgraph_http_subscription_streams",
+            "Open subscription streams over HTTP (graphql-sse, multipart).",
+            labels=["protocol"],
+        )
+        for protocol, count in OpenStreams.count.items():
+            streams.add_metric([protocol], count)
+        yield streams
         yield CounterMetricFamily(
             "kimgraph_websocket_refusals",
             "WebSocket handshakes refused (HTTP 403): the address held its cap.",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import os
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -43,6 +45,7 @@ SCREENSHOTS = (
 # Pings every second, so that a test sees the board answer them.
 SERVER_ENV = {"KIMGRAPH_WS_PING_SECONDS": "1"}
 SHOWN_WITHIN_MS = 2_000
+SHOWN_OVER_SSE_WITHIN_MS = 3_000  # issue 11: where WebSockets break
 DEADLINE_MS = 30_000
 # Backoff from 1 s doubling with jitter: a few attempts pass while a server restarts.
 RECONNECT_DEADLINE_MS = 60_000
@@ -430,12 +433,77 @@ async def test_an_expired_cursor_makes_the_board_read_afresh_and_follow_on(
     )
     await expect(page.locator("#position")).to_have_text("1 / 3")
     first, reread = [await read_cursor(request) for request in board.queries]
+    # The first read registered the document's hash, the second sent it alone.
+    sent = sent_bodies(board)
+    assert [sorted(body) for body in sent] == [
+        ["extensions", "query", "variables"],
+        ["extensions", "variables"],
+    ]
+    digest = hashlib.sha256(sent[0]["query"].encode()).hexdigest()
+    persisted = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    assert [body["extensions"] for body in sent] == [persisted, persisted]
     assert [s["after"] for s in board.subscriptions()] == [first, cursor, reread]
     assert expired_errors(board) == 1
     await live.publish("Keempat", [DESA])
     await expect(page.locator("#notice-title")).to_have_text(
         "Keempat", timeout=SHOWN_WITHIN_MS
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_restarted_server_that_forgot_the_hash_gets_the_document_again(
+    browser: BrowserContext, live: Live, tmp_path: Path
+) -> None:
+    # given: a board that registered its read's hash with the server, then was
+    # away while the events it missed were pruned
+    tap = SocketTap()
+    await browser.route_web_socket(re.compile(r"/graphql$"), tap.route)
+    board = await open_board(browser, live)
+    page = board.page
+    await live.publish("Pertama", [DESA])
+    await expect(page.locator("#notice-title")).to_have_text("Pertama")
+    tap.refusing = True
+    await tap.close(1012, "service restart")
+    await live.publish("Kedua", [DESA])
+    prune_event_log(live.database_url, through=newest_event_id(live.database_url))
+    await live.publish("Ketiga", [DESA])
+    # when: the server restarts, its persisted queries (in-process) forgotten
+    stop(live.server)
+    with serving_on(
+        port_of(live.server), tmp_path, server_env(live), "server-restarted.log"
+    ):
+        tap.refusing = False
+        # then: the hash alone is refused, the document sent again, all shown
+        await expect(page.locator("#notice-title")).to_have_text(
+            "Ketiga", timeout=RECONNECT_DEADLINE_MS
+        )
+        await expect(page.locator("#position")).to_have_text("1 / 3")
+    assert [sorted(body) for body in sent_bodies(board)] == [
+        ["extensions", "query", "variables"],
+        ["extensions", "variables"],
+        ["extensions", "query", "variables"],
+    ]
+    response = await board.queries[1].response()
+    assert response is not None
+    assert await response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "PersistedQueryNotFound",
+                "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
+            }
+        ],
+    }
+
+
+def sent_bodies(board: Board) -> list[dict[str, Any]]:
+    """The JSON body of each read the board sent, oldest first."""
+    bodies = []
+    for request in board.queries:
+        body = request.post_data_json
+        assert isinstance(body, dict)
+        bodies.append(body)
+    return bodies
 
 
 async def read_cursor(request: Request) -> str:
@@ -452,3 +520,48 @@ def expired_errors(board: Board) -> int:
         for frame in board.received
         if frame["type"] in ("next", "error") and "CURSOR_EXPIRED" in str(frame)
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_where_websockets_break_the_board_follows_over_sse_and_comes_back(
+    browser: BrowserContext, live: Live
+) -> None:
+    # given: every WebSocket handshake fails (a proxy that breaks them) while
+    # HTTP works; the board tries a WebSocket again every second, not 3 minutes
+    tap = SocketTap()
+    tap.refusing = True
+    await browser.route_web_socket(re.compile(r"/graphql$"), tap.route)
+    await browser.add_init_script("window.KIMGRAPH_BOARD_WS_RETRY_MS = 1000")
+    board = await Board.open(browser, f"{live.server.url}/board/{DESA}")
+    page = board.page
+    body = page.locator("body")
+    # when: after three failed handshakes it follows over server-sent events
+    await expect(body).to_have_attribute("data-transport", "sse", timeout=DEADLINE_MS)
+    await expect(page.locator("#link")).to_have_attribute("data-state", "live")
+    loaded = await read_cursor(board.queries[0])
+    await page.evaluate("window.notReloaded = true")
+    await live.publish("Lewat SSE", [DESA])
+    # then: shown from the stream within 3 s, without a reload or another request
+    await expect(page.locator("#notice-title")).to_have_text(
+        "Lewat SSE", timeout=SHOWN_OVER_SSE_WITHIN_MS
+    )
+    assert await page.evaluate("window.notReloaded") is True
+    assert [r.headers.get("accept") for r in board.queries] == [
+        None,
+        "text/event-stream",
+    ]
+    assert sent_bodies(board)[1]["variables"] == {"region": DESA, "after": loaded}
+    assert board.subscriptions() == []
+    # and when WebSockets work again, it goes back to one, from its cursor
+    cursor = (await board.stored(DESA))["cursor"]
+    tap.refusing = False
+    await expect(body).to_have_attribute(
+        "data-transport", "websocket", timeout=DEADLINE_MS
+    )
+    await eventually(lambda: board.subscriptions() != [])
+    assert board.subscriptions() == [{"region": DESA, "after": cursor}]
+    await live.publish("Lewat WebSocket", [DESA])
+    await expect(page.locator("#notice-title")).to_have_text(
+        "Lewat WebSocket", timeout=DEADLINE_MS
+    )
+    assert len(board.queries) == 2

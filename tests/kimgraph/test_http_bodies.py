@@ -2,7 +2,8 @@
 
 Each once failed inside Strawberry's view as an HTTP 500 with a traceback: a
 JSON body that is no object, a body that is no UTF-8, variables nested deeper
-than the JSON parser recurses, a subscription over HTTP.
+than the JSON parser recurses, a subscription over HTTP without a streaming
+Accept (those with one stream: tests/kimgraph/live/test_http_streams.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from kimgraph.live.http_streams import SUBSCRIPTION_NEEDS_STREAM
 from tests.people import Cast, snapshot
 
 DEPTH = 100_000
@@ -106,7 +108,7 @@ async def test_a_subscription_over_http_post_is_refused(
     # then
     assert (response.status_code, response.json()) == (
         400,
-        refused("subscriptions are not allowed when using POST"),
+        refused(SUBSCRIPTION_NEEDS_STREAM),
     )
     assert await snapshot() == before
 
@@ -120,7 +122,7 @@ async def test_a_subscription_over_http_get_is_refused(
     # then
     assert (response.status_code, response.json()) == (
         400,
-        refused("subscriptions are not allowed when using GET"),
+        refused(SUBSCRIPTION_NEEDS_STREAM),
     )
 
 

@@ -100,6 +100,14 @@ def test_a_bad_query_cost_budget_is_refused(raw: str, message: str) -> None:
     assert str(refused.value) == message
 
 
+def test_the_batch_bound_is_read_from_the_environment() -> None:
+    assert Settings.from_env({}).max_batch == 10
+    assert Settings.from_env({"KIMGRAPH_MAX_BATCH": "3"}).max_batch == 3
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"KIMGRAPH_MAX_BATCH": "0"})
+    assert str(refused.value) == "KIMGRAPH_MAX_BATCH must be positive, got 0"
+
+
 def test_the_query_deadline_is_read_from_the_environment() -> None:
     assert Settings.from_env({}).query_timeout_seconds == 10.0
     env = {"KIMGRAPH_QUERY_TIMEOUT_SECONDS": "2.5"}

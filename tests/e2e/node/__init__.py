@@ -1,10 +1,11 @@
 """The Node tools some tests run, installed with `npm ci` outside the tree.
 
 package.json and package-lock.json here pin every version (graphql-http's server
-audit, the Relay compiler). The install goes to a cache folder named by the lock
-file's hash, ~/.cache/kimgraph-tests/node-<hash> (KIMGRAPH_TEST_NODE_CACHE moves
-it), so a session after the first installs nothing; no node_modules is ever left
-in the tree. Without node or npm the tests skip, or fail under
+audit, the Relay compiler, the graphql-sse and meros clients). The install goes
+to a cache folder named by the lock file's hash,
+~/.cache/kimgraph-tests/node-<hash> (KIMGRAPH_TEST_NODE_CACHE moves it), so a
+session after the first installs nothing; no node_modules is ever left in the
+tree. Without node or npm the tests skip, or fail under
 KIMGRAPH_REQUIRE_SERVICES=1 (tests/services.py).
 """
 
@@ -20,7 +21,7 @@ from pathlib import Path
 from tests.services import service_missing
 
 HERE = Path(__file__).parent
-FILES = ("package.json", "package-lock.json", "audit.mjs")
+FILES = ("package.json", "package-lock.json", "audit.mjs", "http_subscribe.mjs")
 INSTALL_TIMEOUT_S = 600
 
 

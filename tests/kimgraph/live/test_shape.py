@@ -78,10 +78,10 @@ def test_only_the_fields_the_composition_root_names_share() -> None:
 
 
 def test_sharing_keeps_no_document_behind_a_1_mb_comment() -> None:
-    # given: 20 distinct subscriptions behind 1 MB comments (a socket may send
+    # given: 4 distinct subscriptions behind 1 MB comments (a socket may send
     # 1 MiB messages)
     documents = shape_module._DOCUMENTS
-    big = [f"# {n} " + "x" * 1_000_000 + "\n" + BOARD for n in range(20)]
+    big = [f"# {n} " + "x" * 1_000_000 + "\n" + BOARD for n in range(4)]
     before = (len(documents), documents.total_bytes)
     # when
     shapes = [shape_of(query, {}, None, SHAREABLE) for query in big]
