@@ -116,7 +116,7 @@ class RefuseUnstorableText(SchemaExtension):
     """Refuse an operation whose text holds a lone surrogate or NUL; run nothing.
 
     Its check is the validation step's: listed after the extension that
-    validates (kimgraph.api's Admission), it adds its error to none found.
+    validates (kimgraph.admission.Admission), it adds its error to none found.
     """
 
     def on_validate(self) -> Iterator[None]:

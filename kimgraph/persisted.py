@@ -26,10 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from graphql.error import GraphQLError
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+
+from kimgraph import redis_outage
 
 logger = logging.getLogger("kimgraph.persisted")
 
@@ -45,8 +43,6 @@ MAX_TOTAL_BYTES = 4 * 1024 * 1024
 ENTRY_OVERHEAD = 200
 
 DEFAULT_PREFIX = "kimgraph:apq:"
-COMMAND_TIMEOUT_S = 1.0
-RETRY_SECONDS = 10.0
 
 
 class QueryStore(Protocol):
@@ -146,47 +142,48 @@ class RedisQueryStore:
         prefix: str = DEFAULT_PREFIX,
         max_total_bytes: int = MAX_TOTAL_BYTES,
         max_document_bytes: int = MAX_DOCUMENT_BYTES,
-        retry_seconds: float = RETRY_SECONDS,
+        retry_seconds: float = redis_outage.RETRY_SECONDS,
     ) -> None:
         self.keys = [prefix + "texts", prefix + "recency", prefix + "bytes"]
         self.max_total_bytes = max_total_bytes
         self.max_document_bytes = max_document_bytes
         self.retry_seconds = retry_seconds
         self.fallback = MemoryQueryStore(max_total_bytes, max_document_bytes)
-        self._client = Redis.from_url(
-            url,
-            socket_timeout=COMMAND_TIMEOUT_S,
-            socket_connect_timeout=COMMAND_TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self._client = redis_outage.client(url)
         self._put = self._client.register_script(_PUT)
         self._get = self._client.register_script(_GET)
-        self._away_until: float | None = None
+        self.outage = redis_outage.Outage(
+            logger,
+            "persisted queries: Redis is unreachable, each process keeps its "
+            "own until it answers again",
+            "persisted queries: Redis answers again; the store is shared",
+            retry_seconds,
+        )
 
     async def get(self, sha256: str) -> str | None:
-        if self._skipping():
+        if self.outage.skipping(time.monotonic()):
             return await self.fallback.get(sha256)
         try:
             text = await self._get(keys=self.keys, args=[sha256])
-        except (RedisError, OSError) as error:
-            self._went_away(error)
+        except redis_outage.ERRORS as error:
+            self.outage.went_away(time.monotonic(), error)
             return await self.fallback.get(sha256)
-        self._away_until = None
+        self.outage.came_back()
         return text.decode() if isinstance(text, bytes) else None
 
     async def put(self, sha256: str, query: str) -> None:
         size = entry_bytes(query)
         if size > self.max_document_bytes:
             return
-        if self._skipping():
+        if self.outage.skipping(time.monotonic()):
             await self.fallback.put(sha256, query)
             return
         args: list[str | int] = [sha256, query, size, self.max_total_bytes]
         args.append(ENTRY_OVERHEAD)
         try:
             await self._put(keys=self.keys, args=args)
-        except (RedisError, OSError) as error:
-            self._went_away(error)
+        except redis_outage.ERRORS as error:
+            self.outage.went_away(time.monotonic(), error)
             await self.fallback.put(sha256, query)
 
     async def total_bytes(self) -> int:
@@ -195,18 +192,6 @@ class RedisQueryStore:
 
     async def close(self) -> None:
         await self._client.aclose()
-
-    def _skipping(self) -> bool:
-        return self._away_until is not None and time.monotonic() < self._away_until
-
-    def _went_away(self, error: BaseException) -> None:
-        if self._away_until is None:
-            logger.warning(
-                "persisted queries: Redis is unreachable, each process keeps its "
-                "own until it answers again: %s",
-                str(error) or type(error).__name__,
-            )
-        self._away_until = time.monotonic() + self.retry_seconds
 
 
 def query_store(redis_url: str | None) -> QueryStore:

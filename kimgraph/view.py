@@ -9,7 +9,6 @@ authenticate in connection_init and take the live path (kimgraph.live.protocol).
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 import json
 from datetime import timedelta
@@ -20,20 +19,17 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry import Schema
-from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.parse_content_type import parse_content_type
-from strawberry.schema.exceptions import (
-    CannotGetOperationTypeError,
-    InvalidOperationTypeError,
-)
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from kimgraph import graphiql
+from kimgraph import batches, graphiql
 from kimgraph.accounts.auth import InvalidCredentials, authenticate
 from kimgraph.accounts.principals import ANONYMOUS
 from kimgraph.clock import Clock
@@ -186,13 +182,10 @@ class GraphQLView(LiveView):
         root_value: None,
         sub_response: Response,
     ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
-        """A batch (a JSON array, KIMGRAPH_MAX_BATCH at most) holds queries only.
+        """One operation (streamed if it is a subscription), or a batch of queries.
 
-        Strawberry runs a batch's operations at once in one context, mutations
-        too: their order would be undefined and one rate-limited mutation
-        would turn the whole batch into a 429, so a mutation refuses the batch
-        with 400 (docs/http.md, "Batches"). Each query is admitted and costed
-        alone.
+        Only subscriptions stream (kimgraph.live.http_streams); a batch runs
+        as kimgraph.batches says.
         """
         if not isinstance(request_data, list):
             if reason := http_streams.refuse_unless_subscription(request_data):
@@ -207,25 +200,7 @@ class GraphQLView(LiveView):
             # behind, ended if its credential is revoked.
             signed_in = getattr(request.state, "signed_in_stream", None)
             return http_streams.watched(result, signed_in)
-        try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [
-                    group.create_task(
-                        self.schema.execute(
-                            data.query,
-                            variable_values=data.variables,
-                            context_value=context,
-                            root_value=root_value,
-                            operation_name=data.operation_name,
-                            allowed_operation_types={OperationType.QUERY},
-                            operation_extensions=data.extensions,
-                        )
-                    )
-                    for data in request_data
-                ]
-        except ExceptionGroup as group:
-            raise _refused_batch(group) from None
-        return [task.result() for task in tasks]
+        return await batches.run(self.schema, request_data, context, root_value)
 
     async def execute_single(
         self,
@@ -330,18 +305,3 @@ class GraphQLView(LiveView):
             self.connections.add(principal.credential, context.request)
         bare_ack: UnsetType = UNSET
         return bare_ack
-
-
-QUERIES_ONLY = "A batch holds queries only: send each mutation in a request of its own"
-
-
-def _refused_batch(group: ExceptionGroup) -> Exception:
-    """The 400 for a batch one of whose operations cannot run at all."""
-    for error in group.exceptions:
-        if isinstance(error, InvalidOperationTypeError):
-            return HTTPException(400, QUERIES_ONLY)
-        if isinstance(error, CannotGetOperationTypeError):
-            return HTTPException(400, error.as_http_error_reason())
-        if isinstance(error, MissingQueryError):
-            return HTTPException(400, "No GraphQL query found in the request")
-    return group

@@ -15,20 +15,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-
-from kimgraph.rate_limit.buckets import Groups, MemoryStore, Taken
+from kimgraph import redis_outage
+from kimgraph.rate_limit.buckets import Bucket, Groups, MemoryStore, Taken
 
 logger = logging.getLogger("kimgraph.rate_limit")
 
 DEFAULT_PREFIX = "kimgraph:limit:"
-# Redis answers in microseconds; one slower than this is treated as away.
-COMMAND_TIMEOUT_S = 1.0
-RETRY_SECONDS = 10.0
 
 # KEYS: every bucket, group after group. ARGV: now, the number of groups, each
 # group's size, then per bucket: capacity, refill per second, expiry (ms).
@@ -100,6 +94,15 @@ def _expiry_ms(fill_seconds: float) -> int:
     return math.ceil(fill_seconds * 1000) + 1000
 
 
+def _limit_args(buckets: Iterable[Bucket]) -> list[str | int | float]:
+    """Per bucket: capacity, refill per second, expiry (ms), as the scripts read."""
+    args: list[str | int | float] = []
+    for bucket in buckets:
+        limit = bucket.limit
+        args += [limit.capacity, repr(limit.per_second), _expiry_ms(limit.fill_seconds)]
+    return args
+
+
 class RedisStore:
     """A LimitStore in Redis under `prefix`, with an in-process fallback."""
 
@@ -108,47 +111,42 @@ class RedisStore:
         url: str,
         *,
         prefix: str = DEFAULT_PREFIX,
-        retry_seconds: float = RETRY_SECONDS,
+        retry_seconds: float = redis_outage.RETRY_SECONDS,
     ) -> None:
         self.prefix = prefix
         self.retry_seconds = retry_seconds
         self.fallback = MemoryStore()
-        self._client = Redis.from_url(
-            url,
-            socket_timeout=COMMAND_TIMEOUT_S,
-            socket_connect_timeout=COMMAND_TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self._client = redis_outage.client(url)
         self._take = self._client.register_script(_TAKE)
         self._give_back = self._client.register_script(_GIVE_BACK)
-        self._away_until: float | None = None
+        self.outage = redis_outage.Outage(
+            logger,
+            "rate limits: Redis is unreachable, each process limits alone "
+            "until it answers again",
+            "rate limits: Redis answers again; limits are shared",
+            retry_seconds,
+        )
 
     @property
     def away(self) -> bool:
         """True while Redis failed last and the fallback counts instead."""
-        return self._away_until is not None
+        return self.outage.away
 
     async def take(self, now: float, groups: Groups) -> Taken:
-        if self._skipping(now):
+        if self.outage.skipping(now):
             return self.fallback.take_now(now, groups)
         buckets = [bucket for group in groups for bucket in group]
         args: list[str | int | float] = [repr(now), len(groups)]
         args += [len(group) for group in groups]
-        for bucket in buckets:
-            limit = bucket.limit
-            args += [
-                limit.capacity,
-                repr(limit.per_second),
-                _expiry_ms(limit.fill_seconds),
-            ]
+        args += _limit_args(buckets)
         try:
             answer = await self._take(
                 keys=[self.prefix + bucket.key for bucket in buckets], args=args
             )
-        except (RedisError, OSError) as error:
-            self._went_away(now, error)
+        except redis_outage.ERRORS as error:
+            self.outage.went_away(now, error)
             return self.fallback.take_now(now, groups)
-        self._came_back()
+        self.outage.came_back()
         if int(answer[0]) == 0:
             return Taken(float(answer[1]), shared=True)
         spent = tuple(buckets[int(index)] for index in answer[1:])
@@ -158,40 +156,16 @@ class RedisStore:
         if not taken.shared:
             self.fallback.give_back_now(now, taken)
             return
-        if not taken.spent or self._skipping(now):
+        if not taken.spent or self.outage.skipping(now):
             return
-        args: list[str | int | float] = [repr(now)]
-        for bucket in taken.spent:
-            limit = bucket.limit
-            args += [
-                limit.capacity,
-                repr(limit.per_second),
-                _expiry_ms(limit.fill_seconds),
-            ]
+        args: list[str | int | float] = [repr(now), *_limit_args(taken.spent)]
         try:
             await self._give_back(
                 keys=[self.prefix + bucket.key for bucket in taken.spent], args=args
             )
-        except (RedisError, OSError) as error:
+        except redis_outage.ERRORS as error:
             # The token stays spent: erring towards the limit is harmless.
-            self._went_away(now, error)
+            self.outage.went_away(now, error)
 
     async def close(self) -> None:
         await self._client.aclose()
-
-    def _skipping(self, now: float) -> bool:
-        return self._away_until is not None and now < self._away_until
-
-    def _went_away(self, now: float, error: BaseException) -> None:
-        if self._away_until is None:
-            logger.warning(
-                "rate limits: Redis is unreachable, each process limits alone "
-                "until it answers again: %s",
-                str(error) or type(error).__name__,
-            )
-        self._away_until = now + self.retry_seconds
-
-    def _came_back(self) -> None:
-        if self._away_until is not None:
-            logger.info("rate limits: Redis answers again; limits are shared")
-            self._away_until = None

@@ -4,7 +4,10 @@ A real `kimgraph serve` gets every kind of input that once reached its log,
 each carrying a marker of its own: a reporter's name and contact (submitted,
 in a refused GET mutation's URL, with a lone surrogate, with a NUL), passwords
 in tokenCreate over HTTP and WebSocket, bearer tokens (valid and not) in
-headers and in connection_init, subscription variables. The log, read after
+headers and in connection_init, subscription variables, and the other refused
+inputs of issue 17 (a malformed code, a cursor with a Unicode digit, a datetime
+without an offset, bodies that are no JSON object or no UTF-8, a burst of wrong
+passwords until 429). The log, read after
 the server stopped (so that every buffer is flushed), holds none of them,
 and does hold the lines that once carried them.
 """
@@ -142,6 +145,61 @@ async def send_everything(run: Run, http: httpx.AsyncClient) -> None:
     assert by_get.is_client_error, by_get.text
 
 
+MUTATION_PUBLISH = """
+mutation ($input: AnnouncementPublishInput!) {
+  announcementPublish(input: $input) { announcement { id } userErrors { code } }
+}
+"""
+QUERY_REGION = "query ($c: String!) { region(code: $c) { name } }"
+QUERY_PAGE = "query ($a: String) { regions(first: 1, after: $a) { totalCount } }"
+
+
+async def send_other_items_inputs(run: Run, http: httpx.AsyncClient) -> None:
+    """Issue 17's other refused inputs (items 2, 12, 13), each with a marker."""
+    m, bearer = run.markers, f"Bearer {run.token}"
+    # item 12: a malformed region code, a cursor with a Unicode digit, a
+    # datetime without an offset
+    refused = await post(http, QUERY_REGION, {"c": m["code"]})
+    assert codes(refused) == ["INVALID_REGION_CODE"], refused
+    refused = await post(http, QUERY_PAGE, {"a": m["cursor"] + "\u00b2"})
+    assert codes(refused) == ["INVALID_CURSOR"], refused
+    draft = {
+        "title": m["title"],
+        "body": m["body"],
+        "category": "GENERAL",
+        "targets": [HOME_DESA],
+        "validFrom": "2030-01-01T08:00:00",
+    }
+    refused = await post(http, MUTATION_PUBLISH, {"input": draft}, bearer)
+    published = (refused.get("data") or {}).get("announcementPublish")
+    assert published is None or published["announcement"] is None, refused
+    # item 13: a JSON body that is no object, and one that is not UTF-8
+    scalar = await http.post(
+        "/graphql",
+        content=json.dumps(m["scalar_body"]),
+        headers={"content-type": "application/json"},
+    )
+    assert scalar.status_code == 400, scalar.text
+    not_utf8 = await http.post(
+        "/graphql",
+        content=b'{"query": "' + m["bytes_body"].encode() + b'\xff"}',
+        headers={"content-type": "application/json"},
+    )
+    assert not_utf8.status_code == 400, not_utf8.text
+    # item 2: wrong passwords until the limit answers 429
+    statuses = []
+    for _ in range(11):
+        burst = await http.post(
+            "/graphql",
+            json={
+                "query": MUTATION_TOKEN,
+                "variables": {"input": {"username": "warga", "password": m["burst"]}},
+            },
+        )
+        statuses.append(burst.status_code)
+    assert statuses == [200] * 10 + [429], statuses
+
+
 async def send_over_websocket(run: Run) -> None:
     """connection_init with the token; a password, a ticket, a surrogate inside."""
     m, bearer = run.markers, f"Bearer {run.token}"
@@ -173,6 +231,7 @@ async def test_the_log_holds_no_personal_data_or_secret(run: Run) -> None:
     # when: every input that once reached the log is sent, then the server stops
     async with httpx.AsyncClient(base_url=server.url, trust_env=False) as http:
         await send_everything(run, http)
+        await send_other_items_inputs(run, http)
         await send_over_websocket(run)
     server.process.send_signal(signal.SIGTERM)
     server.process.wait(timeout=STOP_DEADLINE_S)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from graphql import parse
 
-from kimgraph.api import MAX_SELECTIONS, build_schema
+from kimgraph.admission import MAX_SELECTIONS
+from kimgraph.api import build_schema
 from kimgraph.documents import (
     MAX_DOCUMENT_BYTES,
     MAX_TOTAL_BYTES,
