@@ -170,7 +170,7 @@ async def load_demo(clock: Clock, doorbell: Doorbell) -> DemoSet:
     accounts = await _accounts(clock, demo_kims[0].id)
     key = await _api_key(clock)
     principals = {
-        row.username: _principal(row)
+        row.username: auth.account_principal(row)
         for row in await models.Account.filter(username__in=[ADMIN, OFFICER, KIM])
     }
     shown, published = [], set()
@@ -256,17 +256,6 @@ async def _api_key(clock: Clock) -> str:
         await models.ApiKey.filter(name=DEMO_KEY_NAME).delete()
         key, _ = await auth.create_api_key(clock, DEMO_KEY_NAME, DEMO_KEY_REGION)
     return key
-
-
-def _principal(account: models.Account) -> Principal:
-    return Principal(
-        role=account.role,
-        region_code=account.region_id,
-        display_name=account.display_name,
-        account_id=account.id,
-        username=account.username,
-        kim_id=account.kim_id,
-    )
 
 
 async def _showing(clock: Clock, title: str) -> models.Announcement | None:

@@ -16,7 +16,6 @@ keeps an evicted document alive.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +28,8 @@ from graphql import (
     parse,
 )
 from strawberry.extensions import SchemaExtension
+
+from kimgraph.byte_lru import ByteBoundedLru
 
 # What one token of a parsed document costs in memory, measured (tracemalloc,
 # graphql-core 3.3.2, CPython 3.11): a 14 KB document of 4,812 tokens keeps
@@ -94,30 +95,37 @@ class DocumentCache:
         max_total_bytes: int = MAX_TOTAL_BYTES,
         max_document_bytes: int = MAX_DOCUMENT_BYTES,
     ) -> None:
-        self.max_total_bytes = max_total_bytes
-        self.max_document_bytes = max_document_bytes
-        self.total_bytes = 0
         self.hits = 0
         self.misses = 0
-        self._entries: OrderedDict[tuple[str, tuple[Any, ...]], Entry] = OrderedDict()
         self._by_document: dict[int, Entry] = {}
+        self._entries: ByteBoundedLru[tuple[str, tuple[Any, ...]], Entry] = (
+            ByteBoundedLru(max_total_bytes, max_document_bytes, self._forget)
+        )
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def total_bytes(self) -> int:
+        return self._entries.total_bytes
+
+    @property
+    def max_total_bytes(self) -> int:
+        return self._entries.max_total_bytes
 
     def parse(self, query: str, **options: Any) -> DocumentNode:
         """The parsed document; raises GraphQLError (syntax, token limit)."""
         key = (query, tuple(sorted(options.items())))
         entry = self._entries.get(key)
         if entry is not None:
-            self._entries.move_to_end(key)
             self.hits += 1
             return entry.document
         self.misses += 1
         document = parse(query, **options)
-        size = document_bytes(query, document)
-        if size <= self.max_document_bytes:
-            self._add(key, Entry(document, size))
+        entry = Entry(document, document_bytes(query, document))
+        self._by_document[id(document)] = entry
+        if not self._entries.put(key, entry, entry.size):
+            self._forget(entry)
         return document
 
     def memo(self, document: DocumentNode) -> dict[Any, Any] | None:
@@ -127,14 +135,8 @@ class DocumentCache:
             return None
         return entry.memo
 
-    def _add(self, key: tuple[str, tuple[Any, ...]], entry: Entry) -> None:
-        self._entries[key] = entry
-        self._by_document[id(entry.document)] = entry
-        self.total_bytes += entry.size
-        while self.total_bytes > self.max_total_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            del self._by_document[id(evicted.document)]
-            self.total_bytes -= evicted.size
+    def _forget(self, evicted: Entry) -> None:
+        self._by_document.pop(id(evicted.document), None)
 
 
 class CachedParsing(SchemaExtension):

@@ -21,13 +21,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from graphql.error import GraphQLError
 
 from kimgraph import redis_outage
+from kimgraph.byte_lru import ByteBoundedLru
 
 logger = logging.getLogger("kimgraph.persisted")
 
@@ -67,30 +67,23 @@ class MemoryQueryStore:
         max_total_bytes: int = MAX_TOTAL_BYTES,
         max_document_bytes: int = MAX_DOCUMENT_BYTES,
     ) -> None:
-        self.max_total_bytes = max_total_bytes
-        self.max_document_bytes = max_document_bytes
-        self.total_bytes = 0
-        self._entries: OrderedDict[str, tuple[str, int]] = OrderedDict()
+        self._entries: ByteBoundedLru[str, str] = ByteBoundedLru(
+            max_total_bytes, max_document_bytes
+        )
 
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def total_bytes(self) -> int:
+        return self._entries.total_bytes
+
     async def get(self, sha256: str) -> str | None:
-        entry = self._entries.get(sha256)
-        if entry is None:
-            return None
-        self._entries.move_to_end(sha256)
-        return entry[0]
+        return self._entries.get(sha256)
 
     async def put(self, sha256: str, query: str) -> None:
-        size = entry_bytes(query)
-        if size > self.max_document_bytes or sha256 in self._entries:
-            return
-        self._entries[sha256] = (query, size)
-        self.total_bytes += size
-        while self.total_bytes > self.max_total_bytes:
-            _, (_, evicted) = self._entries.popitem(last=False)
-            self.total_bytes -= evicted
+        if sha256 not in self._entries:
+            self._entries.put(sha256, query, entry_bytes(query))
 
     async def close(self) -> None:
         return None

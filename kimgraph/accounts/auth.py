@@ -265,7 +265,13 @@ async def _token_principal(clock: Clock, token: str) -> Principal:
         raise InvalidCredentials("the token is unknown or revoked; sign in again")
     if row.expires_at <= clock.now():
         raise InvalidCredentials("the token has expired; sign in again")
-    account = row.account
+    return account_principal(row.account, token_id=row.id)
+
+
+def account_principal(
+    account: models.Account, token_id: int | None = None
+) -> Principal:
+    """Who an account is, signed in with the token `token_id` if given."""
     return Principal(
         role=account.role,
         region_code=account.region_id,
@@ -273,7 +279,7 @@ async def _token_principal(clock: Clock, token: str) -> Principal:
         account_id=account.id,
         username=account.username,
         kim_id=account.kim_id,
-        token_id=row.id,
+        token_id=token_id,
     )
 
 

@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
-import pytest_asyncio
 
 from tests.e2e.aspiration_desk import (
     HOME_DESA,
     OTHER_DESA,
     OUTSIDE_DESA,
     Desk,
-    desk_for,
     follow_aspirations,
-    staffed_server,
 )
-from tests.e2e.server import Server
 
 CONTACT = "0812-7777-3131"
 QUERY_CURSOR = "{ aspirations(first: 1) { eventCursor } }"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def staffed(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[tuple[Server, dict[str, str]]]:
-    with staffed_server(str(request.param), tmp_path) as deployment:
-        yield deployment
-
-
-@pytest_asyncio.fixture
-async def desk(staffed: tuple[Server, dict[str, str]]) -> AsyncIterator[Desk]:
-    async with desk_for(*staffed) as state:
-        yield state
 
 
 def summary(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:

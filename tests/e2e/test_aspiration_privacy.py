@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from tests.e2e.aspiration_desk import (
     HOME_DESA,
     Desk,
-    desk_for,
     follow_aspirations,
     staffed_server,
 )
@@ -55,12 +53,6 @@ def staffed(
     env = {"KIMGRAPH_LOG_LEVEL": "debug"}
     with staffed_server(str(request.param), tmp_path, env) as deployment:
         yield deployment
-
-
-@pytest_asyncio.fixture
-async def desk(staffed: tuple[Server, dict[str, str]]) -> AsyncIterator[Desk]:
-    async with desk_for(*staffed) as state:
-        yield state
 
 
 async def test_reporters_personal_data_reaches_only_those_allowed_in_any_channel(

@@ -7,22 +7,14 @@ again from a cache (docs/live-delivery.md, "Fresh data in every event").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
-import pytest_asyncio
 
 from tests.e2e.aspiration_desk import (
     HOME_DESA,
     Aspiration,
     Desk,
-    desk_for,
-    staffed_server,
 )
 from tests.e2e.live import Subscriber
-from tests.e2e.server import Server
 
 HIDDEN_TEXT = "(disembunyikan moderator)"
 QUERY_CURSOR = "{ aspirations(first: 1) { eventCursor } }"
@@ -59,20 +51,6 @@ subscription ($region: String!, $after: String, $below: Boolean) {
 }
 """
 QUERY_KIM = '{ kims(region: "%s", first: 1) { edges { node { id name } } } }'
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def staffed(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[tuple[Server, dict[str, str]]]:
-    with staffed_server(str(request.param), tmp_path) as deployment:
-        yield deployment
-
-
-@pytest_asyncio.fixture
-async def desk(staffed: tuple[Server, dict[str, str]]) -> AsyncIterator[Desk]:
-    async with desk_for(*staffed) as state:
-        yield state
 
 
 def duplicate_of(event: dict[str, Any]) -> Any:

@@ -171,8 +171,10 @@ async def send_other_items_inputs(run: Run, http: httpx.AsyncClient) -> None:
         "validFrom": "2030-01-01T08:00:00",
     }
     refused = await post(http, MUTATION_PUBLISH, {"input": draft}, bearer)
-    published = (refused.get("data") or {}).get("announcementPublish")
-    assert published is None or published["announcement"] is None, refused
+    assert refused["data"]["announcementPublish"] == {
+        "announcement": None,
+        "userErrors": [{"code": "INVALID"}],
+    }, refused
     # item 13: a JSON body that is no object, and one that is not UTF-8
     scalar = await http.post(
         "/graphql",
