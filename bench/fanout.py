@@ -24,6 +24,17 @@ over the runs. Any connection failure, missing or duplicate frame exits 1.
 Run from the repository root::
 
     python -m bench.fanout [--n 1000 10000] [--runs 3] [--backend sqlite]
+    python -m bench.fanout --storm [--n 10000] [--runs 3]
+
+``--storm`` measures the resume storm of issue 12 instead: N subscribers send
+the board's own subscription (read from kimgraph/board/board.js) with `after`
+a cursor 20 events back, all at once; each must get exactly those 20, in
+order, then the next live event once. Reported: when the last one had all 20
+(from the first connect), server memory per connection once live, the
+server's worst event-loop lag and GC pause during the storm (measured inside
+the server: a 10 ms sleep's lateness, gc.callbacks), the first live event's
+last arrival beside a bare broadcast of the same frame to N in the same run,
+and one subscriber replaying 10,000 missed events.
 """
 
 from __future__ import annotations
@@ -38,11 +49,13 @@ import json
 import math
 import os
 import platform
+import re
 import resource
 import secrets
 import shlex
 import signal
 import socket
+import sqlite3
 import statistics
 import struct
 import subprocess
@@ -309,6 +322,7 @@ class Fleet:
     __slots__ = (
         "closing",
         "done",
+        "expect",
         "failures",
         "graphql",
         "init_frame",
@@ -320,7 +334,15 @@ class Fleet:
         "subscribe_frame",
     )
 
-    def __init__(self, port: int, *, graphql: bool) -> None:
+    def __init__(
+        self,
+        port: int,
+        *,
+        graphql: bool,
+        query: str = SUBSCRIPTION,
+        variables: dict[str, Any] | None = None,
+        operation_id: str = OPERATION_ID,
+    ) -> None:
         self.port = port
         self.graphql = graphql
         self.path = "/graphql" if graphql else "/ws"
@@ -329,6 +351,8 @@ class Fleet:
         self.failures: list[str] = []
         self.closing = False
         self.remaining = 0
+        # Frames each peer must have for the round to be done.
+        self.expect = 1
         self.done: asyncio.Future[float] = self.loop.create_future()
         self.init_frame = mask_frame(
             0x1, json.dumps({"type": "connection_init", "payload": {}}).encode()
@@ -337,9 +361,12 @@ class Fleet:
             0x1,
             json.dumps(
                 {
-                    "id": OPERATION_ID,
+                    "id": operation_id,
                     "type": "subscribe",
-                    "payload": {"query": SUBSCRIPTION, "variables": {"region": REGION}},
+                    "payload": {
+                        "query": query,
+                        "variables": variables or {"region": REGION},
+                    },
                 }
             ).encode(),
         )
@@ -348,10 +375,11 @@ class Fleet:
         if not self.closing and len(self.failures) < 1000:
             self.failures.append(message)
 
-    def start_round(self) -> None:
+    def start_round(self, expect: int = 1, peers: int | None = None) -> None:
         for peer in self.peers:
             peer.arrivals.clear()
-        self.remaining = len(self.peers)
+        self.expect = expect
+        self.remaining = len(self.peers) if peers is None else peers
         self.done = self.loop.create_future()
 
 
@@ -491,7 +519,7 @@ class Peer(asyncio.Protocol):
             return
         arrivals = self.arrivals
         arrivals.append((now, payload))
-        if len(arrivals) == 1:
+        if len(arrivals) == fleet.expect:
             fleet.remaining -= 1
             if fleet.remaining == 0 and not fleet.done.done():
                 fleet.done.set_result(now)
@@ -512,10 +540,12 @@ class Peer(asyncio.Protocol):
             self._abort(f"unsupported frame, first byte {first:#x}")
 
 
-async def connect_all(fleet: Fleet, count: int) -> float:
-    """Open count connections, CONNECT_CONCURRENCY handshakes at a time; seconds."""
+async def connect_all(
+    fleet: Fleet, count: int, concurrency: int = CONNECT_CONCURRENCY
+) -> float:
+    """Open count connections, `concurrency` handshakes at a time; seconds."""
     loop = fleet.loop
-    gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    gate = asyncio.Semaphore(concurrency)
     started = time.perf_counter()
 
     async def one() -> None:
@@ -650,9 +680,15 @@ def server_process(
 
 @contextmanager
 def kimgraph_server(
-    database: AbstractContextManager[str], folder: Path
+    database: AbstractContextManager[str],
+    folder: Path,
+    monitor: Path | None = None,
 ) -> Iterator[ServerProcess]:
-    """`kimgraph serve` on a fresh database, with an admin account."""
+    """`kimgraph serve` on a fresh database, with an admin account.
+
+    With `monitor`, the same app and uvicorn settings, started by this module
+    so that the server's loop lag and GC pauses are written to that file.
+    """
     with database as url:
         env = {
             "KIMGRAPH_DATABASE_URL": url,
@@ -662,6 +698,15 @@ def kimgraph_server(
         }
         port = free_port()
         argv = [sys.executable, "-m", "kimgraph.cli", "serve", "--port", str(port)]
+        if monitor is not None:
+            env["BENCH_MONITOR_FILE"] = str(monitor)
+            argv = [
+                sys.executable,
+                "-m",
+                "bench.fanout",
+                "--monitored-server",
+                str(port),
+            ]
         with server_process(argv, env, folder, port) as server:
             subprocess.run(
                 [
@@ -1106,6 +1151,367 @@ async def measure_bare(
 
 
 # --------------------------------------------------------------------------- #
+# Resume storm (issue 12): N boards subscribing with `after` at once.          #
+# --------------------------------------------------------------------------- #
+
+BOARD_JS = Path(__file__).resolve().parent.parent / "kimgraph" / "board" / "board.js"
+BOARD_OPERATION_ID = "board"
+STORM_MISSED = 20
+# Handshakes in flight at once during the storm: on a loaded 2-core machine 200
+# let a few sockets wait past the 3 s connection_init timeout (4408) behind the
+# others' handshakes; boards behind one NAT do not all open at once either.
+STORM_CONCURRENCY = 100
+SINGLE_MISSED = 10_000
+# The monitor's probe: a 10 ms sleep, and how late it wakes.
+MONITOR_TICK_S = 0.01
+MONITOR_WRITE_S = 0.25
+
+
+def board_subscription() -> str:
+    """The board's own subscription document, as board.js builds it."""
+    text = BOARD_JS.read_text()
+    fields = re.search(r"const FIELDS = '([^']*)';", text)
+    document = re.search(r"const SUBSCRIPTION = `([^`]*)`;", text)
+    if fields is None or document is None:
+        raise BenchError(f"no FIELDS or SUBSCRIPTION in {BOARD_JS}")
+    return document.group(1).replace("${FIELDS}", fields.group(1))
+
+
+def create_monitored_app() -> Any:
+    """kimgraph.app.create_app(), whose loop lag and GC pauses are recorded.
+
+    The first request starts a task that sleeps MONITOR_TICK_S and notes how
+    late it woke, and gc.callbacks time every collection; every
+    MONITOR_WRITE_S a JSON line (wall time, worst lag, worst GC pause since the
+    last line, in seconds) goes to $BENCH_MONITOR_FILE.
+    """
+    from kimgraph.app import create_app
+
+    app = create_app()
+    path = Path(os.environ["BENCH_MONITOR_FILE"])
+    started: list[asyncio.Task[None]] = []
+
+    async def monitored(scope: Any, receive: Any, send: Any) -> None:
+        if not started and scope["type"] != "lifespan":
+            started.append(asyncio.create_task(_monitor(path)))
+        await app(scope, receive, send)
+
+    return monitored
+
+
+async def _monitor(path: Path) -> None:
+    worst_gc = [0.0]
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            worst_gc[0] = max(worst_gc[0], time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(on_gc)
+    loop = asyncio.get_running_loop()
+    worst_lag = 0.0
+    last_write = loop.time()
+    with path.open("a") as out:
+        while True:
+            before = loop.time()
+            await asyncio.sleep(MONITOR_TICK_S)
+            now = loop.time()
+            worst_lag = max(worst_lag, now - before - MONITOR_TICK_S)
+            if now - last_write >= MONITOR_WRITE_S:
+                line = {"t": time.time(), "lag": worst_lag, "gc": worst_gc[0]}
+                out.write(json.dumps(line) + "\n")
+                out.flush()
+                worst_lag, worst_gc[0], last_write = 0.0, 0.0, now
+
+
+def serve_monitored(port: int) -> int:
+    """kimgraph.cli's serve, with the app of create_monitored_app."""
+    from kimgraph.cli import prepare_database, run_closing
+    from kimgraph.settings import Settings
+
+    settings = Settings.from_env()
+    run_closing(prepare_database(settings))
+    uvicorn.run(
+        "bench.fanout:create_monitored_app",
+        factory=True,
+        host=HOST,
+        port=port,
+        workers=1,
+        log_level="warning",
+        ws_ping_interval=15,
+        ws_ping_timeout=20,
+        ws_per_message_deflate=False,
+        ws_max_size=settings.ws_max_bytes,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def monitor_worst(path: Path, start: float, end: float) -> tuple[float, float]:
+    """The worst loop lag and GC pause (s) the server wrote between two times."""
+    lag = pause = 0.0
+    for line in path.read_text().splitlines():
+        sample = json.loads(line)
+        # A line covers the MONITOR_WRITE_S before its time.
+        if start <= sample["t"] <= end + MONITOR_WRITE_S:
+            lag = max(lag, sample["lag"])
+            pause = max(pause, sample["gc"])
+    return lag, pause
+
+
+def _titles(peer: Peer) -> list[str]:
+    titles = []
+    for _, payload in peer.arrivals:
+        message = json.loads(payload)
+        if message.get("type") != "next" or message.get("id") != BOARD_OPERATION_ID:
+            raise BenchError(f"unexpected frame {payload[:300]!r}")
+        titles.append(
+            message["payload"]["data"]["announcementEvents"]["announcement"]["title"]
+        )
+    return titles
+
+
+@dataclass(slots=True)
+class StormResult:
+    """One resume storm and the live event after it."""
+
+    n: int
+    caught_up_s: float = 0.0
+    connect_s: float = 0.0
+    kib_per_connection: float = 0.0
+    worst_lag_s: float = 0.0
+    worst_gc_s: float = 0.0
+    live: Round | None = None
+    bare: PhaseResult | None = None
+    single_s: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        assert self.live is not None
+        assert self.bare is not None
+        return self.live.last / self.bare.median(lambda r: r.last)
+
+
+async def _publish_many(publisher: Publisher, count: int) -> list[str]:
+    titles = []
+    for _ in range(count):
+        title = publisher.next_title()
+        await publisher.publish(title)
+        titles.append(title)
+    return titles
+
+
+async def _hub_reached(server: ServerProcess, position: int) -> None:
+    """Until the server's hub has read the log through position (/metrics)."""
+    deadline = time.monotonic() + ROUND_TIMEOUT_S
+    while time.monotonic() < deadline:
+        response = await http_request(server.port, "GET", "/metrics")
+        for line in response.body.decode().splitlines():
+            name, _, value = line.partition(" ")
+            if name == "kimgraph_event_log_position" and float(value) >= position:
+                return
+        await asyncio.sleep(0.2)
+    raise BenchError(f"the server's hub never read the log through {position}")
+
+
+def _append_events(url: str, count: int) -> int:
+    """`count` copies of the newest announcement event, appended to the log.
+
+    Written straight to the SQLite file: publishing 10,000 announcements over
+    HTTP would take minutes. Each replays as an event of that announcement.
+    """
+    path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
+    with sqlite3.connect(path, timeout=30) as db:
+        row = db.execute(
+            "SELECT id, stream, kind, entity_id, regions, occurred_at FROM event "
+            "WHERE stream = 'announcement' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            raise BenchError("no announcement event to copy")
+        newest, *rest = row
+        db.executemany(
+            "INSERT INTO event (id, stream, kind, entity_id, regions, occurred_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            ((newest + i, *rest) for i in range(1, count + 1)),
+        )
+    return int(newest) + count
+
+
+async def measure_storm(
+    server: ServerProcess, n: int, url: str, monitor: Path
+) -> tuple[StormResult, bytes]:
+    """N board subscriptions resuming 20 events back; then one live event."""
+    result = StormResult(n)
+    token = (
+        await graphql(
+            server.port,
+            TOKEN_CREATE,
+            {"i": {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}},
+        )
+    ).json()["data"]["tokenCreate"]["token"]
+    publisher = Publisher(server.port, token, secrets.token_hex(3))
+    publisher.body_chars = 120
+    query_cursor = (
+        await graphql(server.port, QUERY_CURSOR, {"region": REGION}, token)
+    ).json()["data"]["announcements"]["eventCursor"]
+    missed = await _publish_many(publisher, STORM_MISSED)
+    await wait_idle(server)
+    rss_before = server.rss_kib()
+    fleet = Fleet(
+        server.port,
+        graphql=True,
+        query=board_subscription(),
+        variables={"region": REGION, "after": query_cursor},
+        operation_id=BOARD_OPERATION_ID,
+    )
+    frame = b""
+    try:
+        fleet.start_round(STORM_MISSED, n)
+        wall_start = time.time()
+        started = time.perf_counter()
+        result.connect_s = await connect_all(fleet, n, STORM_CONCURRENCY)
+        everyone = await _wait_for_everyone(fleet, ROUND_TIMEOUT_S, WARMUP_QUIET_S)
+        if not everyone:
+            raise BenchError(f"{fleet.remaining} subscribers never caught up")
+        result.caught_up_s = fleet.done.result() - started
+        wall_end = time.time()
+        await asyncio.sleep(SETTLE_S)
+        _check_failures(fleet)
+        for peer in fleet.peers:
+            if _titles(peer) != missed:
+                raise BenchError(
+                    f"a subscriber replayed {len(peer.arrivals)} events, not the "
+                    f"{STORM_MISSED} missed ones in order"
+                )
+        await asyncio.sleep(2 * MONITOR_WRITE_S)
+        result.worst_lag_s, result.worst_gc_s = monitor_worst(
+            monitor, wall_start, wall_end
+        )
+        await wait_idle(server)
+        result.kib_per_connection = (server.rss_kib() - rss_before) / n
+        _log(
+            f"  storm N={n:,}: connected in {result.connect_s:.1f} s, all caught up "
+            f"{result.caught_up_s:.2f} s after the first connect; "
+            f"{result.kib_per_connection:.1f} KiB per connection live; worst loop "
+            f"lag {result.worst_lag_s * 1e3:.0f} ms, worst GC pause "
+            f"{result.worst_gc_s * 1e3:.0f} ms"
+        )
+        title = publisher.next_title()
+        checked: list[bytes] = []
+
+        def check(payload: bytes) -> str | None:
+            message = json.loads(payload)
+            event = message["payload"]["data"]["announcementEvents"]
+            ok = message["id"] == BOARD_OPERATION_ID and (
+                event["announcement"]["title"] == title
+            )
+            checked.append(payload)
+            return None if ok else f"unexpected frame {payload[:300]!r}"
+
+        result.live = await measure_round(
+            fleet, server, partial(publisher.publish, title), check
+        )
+        frame = checked[-1]
+        _log(
+            f"  storm N={n:,}: the first event after it reached the last subscriber "
+            f"in {result.live.last * 1e3:.1f} ms (p50 "
+            f"{result.live.percentile(50) * 1e3:.1f} ms)"
+        )
+    finally:
+        await close_all(fleet)
+    # One subscriber that missed SINGLE_MISSED events.
+    cursor = (
+        await graphql(server.port, QUERY_CURSOR, {"region": REGION}, token)
+    ).json()["data"]["announcements"]["eventCursor"]
+    newest = _append_events(url, SINGLE_MISSED)
+    await _hub_reached(server, newest)
+    single = Fleet(
+        server.port,
+        graphql=True,
+        query=board_subscription(),
+        variables={"region": REGION, "after": cursor},
+        operation_id=BOARD_OPERATION_ID,
+    )
+    try:
+        single.start_round(SINGLE_MISSED, 1)
+        started = time.perf_counter()
+        await connect_all(single, 1)
+        if not await _wait_for_everyone(single, ROUND_TIMEOUT_S, ROUND_TIMEOUT_S):
+            got = len(single.peers[0].arrivals)
+            raise BenchError(f"the single subscriber got {got} of {SINGLE_MISSED}")
+        result.single_s = single.done.result() - started
+        await asyncio.sleep(SETTLE_S)
+        _check_failures(single)
+        if len(single.peers[0].arrivals) != SINGLE_MISSED:
+            raise BenchError(
+                f"{len(single.peers[0].arrivals)} frames, not {SINGLE_MISSED}"
+            )
+        _log(
+            f"  one subscriber replayed {SINGLE_MISSED:,} events in "
+            f"{result.single_s:.2f} s"
+        )
+    finally:
+        await close_all(single)
+    return result, frame
+
+
+def run_storm(args: argparse.Namespace) -> int:
+    """--storm: the resume storm, then the bare broadcast of its frame."""
+    results: list[StormResult] = []
+    try:
+        for n in args.n:
+            for run in range(1, args.runs + 1):
+                with tempfile.TemporaryDirectory(prefix="kimgraph-storm-") as tmp:
+                    folder = Path(tmp)
+                    monitor = folder / "monitor.jsonl"
+                    monitor.touch()
+                    database = sqlite_database()
+                    _log(f"storm N={n:,} run {run}/{args.runs}")
+                    with (
+                        database as url,
+                        kimgraph_server(
+                            contextlib.nullcontext(url), folder, monitor
+                        ) as server,
+                    ):
+                        result, frame = asyncio.run(
+                            measure_storm(server, n, url, monitor)
+                        )
+                    with bare_server(folder) as server:
+                        result.bare = asyncio.run(measure_bare(server, n, 1, frame))
+                    results.append(result)
+    except (BenchError, subprocess.CalledProcessError, OSError) as exc:
+        detail = getattr(exc, "stderr", None)
+        print(f"bench: {exc}{detail.decode() if detail else ''}", file=sys.stderr)
+        return 1
+    command = shlex.join(["python", "-m", "bench.fanout", *sys.argv[1:]])
+    print(f"Resume storm: `{command}` (sqlite), one row per run.")
+    print()
+    print(
+        "| N | connected (s) | bare connected (s) | all caught up (s) | per s "
+        "| KiB per live connection "
+        "| worst loop lag (ms) | worst GC pause (ms) | first live event, last (ms) "
+        "| bare last (ms) | / bare | one replaying 10,000 (s) |"
+    )
+    print("|" + " ---: |" * 12)
+    for r in results:
+        assert r.live is not None
+        assert r.bare is not None
+        print(
+            f"| {r.n:,} | {r.connect_s:.1f} | {r.bare.connect_s:.1f} "
+            f"| {r.caught_up_s:.2f} "
+            f"| {r.n / r.caught_up_s:,.0f} | {r.kib_per_connection:.1f} "
+            f"| {r.worst_lag_s * 1e3:.0f} | {r.worst_gc_s * 1e3:.0f} "
+            f"| {r.live.last * 1e3:.1f} | {r.bare.median(lambda x: x.last) * 1e3:.1f} "
+            f"| {r.ratio:.2f}x | {r.single_s:.2f} |"
+        )
+    print()
+    print("\n".join(machine_facts(True, os.getloadavg())))
+    return 0
+
+
+# --------------------------------------------------------------------------- #
 # Report                                                                      #
 # --------------------------------------------------------------------------- #
 
@@ -1226,7 +1632,14 @@ def _parser() -> argparse.ArgumentParser:
         "--profile-rounds more events; raw stacks and a summary go to DIR",
     )
     parser.add_argument("--profile-rounds", type=int, default=5)
+    parser.add_argument(
+        "--storm",
+        action="store_true",
+        help="the resume storm instead: N board subscriptions with `after` 20 "
+        "events back, --runs times; then one subscriber replaying 10,000",
+    )
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--monitored-server", type=int, help=argparse.SUPPRESS)
     return parser
 
 
@@ -1246,6 +1659,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.bare_server is not None:
         return serve_bare(args.bare_server)
+    if args.monitored_server is not None:
+        return serve_monitored(args.monitored_server)
     if args.runs < 1 or any(n < 1 for n in args.n):
         print("--runs and --n must be at least 1", file=sys.stderr)
         return 2
@@ -1255,6 +1670,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if limit < needed:
         print(f"open files limit {limit} < {needed}", file=sys.stderr)
         return 2
+    if args.storm:
+        return run_storm(args)
     load = os.getloadavg()
     profile = None
     if args.profile is not None:

@@ -31,6 +31,7 @@ from kimgraph.input_text import RefuseUnstorableText
 from kimgraph.loaders import Loaders
 from kimgraph.memory import EventExecutor
 from kimgraph.persisted import PersistedQueries, query_store
+from kimgraph.read_cache import CacheableReads, ReadCache
 from kimgraph.settings import Settings
 from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.announcements import (
@@ -49,6 +50,7 @@ from resolvers.aspirations import (
 from resolvers.kims import KimMutations, KimQueries
 from resolvers.nodes import NodeQueries
 from resolvers.regions import RegionQueries
+from resolvers.warnings import WarningMutations, WarningQueries
 from schema.common import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from schema.errors import ApiErrors, assign_code, is_unexpected
 from schema.regions import REGION_TYPES
@@ -69,6 +71,8 @@ LIST_BOUNDS: dict[str, Bound] = {
     "KimConnection.edges": PAGE,
     "AnnouncementConnection.edges": PAGE,
     "AspirationConnection.edges": PAGE,
+    "WarningReviewConnection.edges": PAGE,
+    "WarningReview.suggestedTargets": 60,
     "Provinsi.kabupatenKota": 50,
     "Kabupaten.kecamatan": 60,
     "Kota.kecamatan": 60,
@@ -97,6 +101,8 @@ LIST_BOUNDS: dict[str, Bound] = {
             "KimMemberRemove",
             "TokenCreate",
             "TokenRevoke",
+            "WarningReviewPublish",
+            "WarningReviewDismiss",
         )
     },
 }
@@ -113,13 +119,18 @@ class Query(
     AspirationQueries,
     AccountQueries,
     NodeQueries,
+    WarningQueries,
 ):
     pass
 
 
 @strawberry.type(description="Change data; expected failures come back as userErrors.")
 class Mutation(
-    AccountMutations, KimMutations, AnnouncementMutations, AspirationMutations
+    AccountMutations,
+    KimMutations,
+    AnnouncementMutations,
+    AspirationMutations,
+    WarningMutations,
 ):
     pass
 
@@ -157,6 +168,7 @@ class Schema(strawberry.Schema):
     query_timeout: float = 10.0
     documents: DocumentCache
     persisted: PersistedQueries
+    read_cache: ReadCache
 
     async def execute(
         self,
@@ -239,6 +251,10 @@ def build_schema(settings: Settings) -> Schema:
     ]
     costs = OperationCosts(COST_MODEL)
     documents = DocumentCache()
+    # Public answers between two events (kimgraph.read_cache, docs/performance.md).
+    read_cache = ReadCache(
+        settings.read_cache_bytes, recheck_seconds=settings.event_poll_seconds
+    )
     max_query_cost = settings.max_query_cost
     schema = Schema(
         query=Query,
@@ -258,9 +274,11 @@ def build_schema(settings: Settings) -> Schema:
             lambda: CachedParsing(documents),
             lambda: Admission(documents, costs, max_query_cost),
             RefuseUnstorableText,  # after Admission: adds to its validation
+            lambda: CacheableReads(read_cache, documents),
         ],
     )
     schema.documents = documents
+    schema.read_cache = read_cache
     schema.persisted = PersistedQueries(query_store(settings.redis_url))
     schema.query_timeout = settings.query_timeout_seconds
     return schema

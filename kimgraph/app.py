@@ -28,10 +28,12 @@ from kimgraph.live import metrics
 from kimgraph.live.connections import ConnectionRegistry
 from kimgraph.live.credentials import CredentialCheck
 from kimgraph.live.hub import Hub
+from kimgraph.live.shutdown import RESTART
 from kimgraph.rate_limit import limit_store
 from kimgraph.settings import Settings
 from kimgraph.timers import TimerLoop
 from kimgraph.view import GraphQLView
+from kimgraph.warnings.service import start_poller
 
 logger = logging.getLogger("kimgraph.app")
 
@@ -105,6 +107,7 @@ def create_app(
         body = metrics.render(
             metrics.Sources(hub, view.live.sharing), bus_up=await _bus_ok(hub)
         )
+        body += view.read_cache.metrics().encode()  # kimgraph.read_cache
         return Response(body, media_type=metrics.CONTENT_TYPE)
 
     async def readyz(request: Request) -> Response:
@@ -126,12 +129,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        RESTART.install()  # sockets accepted once SIGTERM came get 1012
         if manage_database:
             await db.init(settings.database_url)
         await hub.bus.start()
         await hub.start()
         timer_loop.start()
         credential_check.start()
+        poller = await start_poller(settings, clock, hub.announce)  # warnings.md
         # Start-up objects out of every collection, thresholds that keep both
         # pauses short and memory bounded (kimgraph.memory, docs/performance.md).
         gc_pauses = memory.start_policy()
@@ -139,6 +144,8 @@ def create_app(
             yield
         finally:
             memory.stop_policy(gc_pauses)
+            if poller is not None:
+                await poller.close()
             await credential_check.close()
             await view.live.pinger.close()
             await timer_loop.close()

@@ -5,40 +5,69 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import getpass
+import gzip
 import logging
+import os
+import socket
 import sys
-from collections.abc import AsyncIterator, Sequence
+import warnings
+import zlib
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any, TypeVar
 
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from kimgraph import db, logs
+from kimgraph import cli_errors, db, logs
 from kimgraph.accounts import auth
+from kimgraph.accounts import cli as accounts_cli
 from kimgraph.accounts.principals import Role
+from kimgraph.cli_errors import CliError, Parser, id_argument
 from kimgraph.clock import SystemClock
 from kimgraph.demo import DEMO_BOARD, DEMO_KEY_REGION, load_demo
-from kimgraph.errors import ApiError, Problem, ProblemCode, UserInputError
+from kimgraph.errors import Problem, ProblemCode, UserInputError
 from kimgraph.events.bus import Doorbell
 from kimgraph.regions import importer as region_import
-from kimgraph.settings import Settings, SettingsError
+from kimgraph.settings import Settings, described
+from kimgraph.warnings import cli as warnings_cli
 
 logger = logging.getLogger("kimgraph.cli")
+T = TypeVar("T")
 MAX_ERRORS_SHOWN = 50
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kimgraph", description="Real-time GraphQL server for KIM."
+    # Parser: a usage mistake is one line (kimgraph/cli_errors.py), subcommands too.
+    parser = Parser(prog="kimgraph", description="Real-time GraphQL server for KIM.")
+    parser.add_argument(
+        "--version", action="version", version=f"kimgraph {version('kimgraph')}"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of a failure"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="migrate the database and serve the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve = commands.add_parser(
+        "serve",
+        help="migrate the database and serve the API",
+        description="Migrate the database, load the bundled Ketapang regions into "
+        "an empty one,\nand serve the API on http://HOST:PORT/graphql.",
+        epilog=_settings_help(),
+        formatter_class=_ServeHelp,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="server processes; several share events through KIMGRAPH_REDIS_URL",
+    )
 
     commands.add_parser("migrate", help="apply the database migrations")
 
@@ -65,9 +94,12 @@ def _parser() -> argparse.ArgumentParser:
         "--role", required=True, type=str.upper, help="ADMIN, OFFICER or KIM"
     )
     create.add_argument("--region", help="code of the region whose subtree it serves")
-    create.add_argument("--kim", type=int, help="the KIM's number (KIM accounts)")
+    create.add_argument(
+        "--kim", type=id_argument("Kim"), help="the KIM's number or id (KIM accounts)"
+    )
     create.add_argument("--display-name", help="shown instead of the username")
     create.add_argument("--password", help="prompted for when omitted")
+    accounts_cli.add_commands(account_commands)
 
     apikeys = commands.add_parser("apikeys", help="partner API keys")
     key_commands = apikeys.add_subparsers(dest="apikeys_command", required=True)
@@ -77,22 +109,84 @@ def _parser() -> argparse.ArgumentParser:
     key_list = key_commands.add_parser("list", help="list keys, revoked ones too")
     key_list.add_argument("--region", help="only keys within this region")
     key_revoke = key_commands.add_parser("revoke", help="revoke a key")
-    key_revoke.add_argument("id", type=int, help="the key's number from `list`")
+    key_revoke.add_argument(
+        "id", type=id_argument("ApiKey"), help="the key's number from `list`, or its id"
+    )
 
     commands.add_parser(
         "demo", help="load fictional demo KIM, accounts and a partner key"
     )
+    warnings_cli.add_parser(commands)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
-    args = _parser().parse_args(argv)
+class _ServeHelp(
+    argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter
+):
+    """Options with their defaults; the settings epilog as written."""
+
+
+def _settings_help() -> str:
+    """Every KIMGRAPH_* variable with its default, from the settings definition."""
+    lines = ["environment variables (README, Configuration):"]
+    for name, default, about in described():
+        lines.append(f"  {name} (default: {default})")
+        if about:
+            lines.append(f"      {about}")
+    return "\n".join(lines)
+
+
+def _port(text: str) -> int:
+    port = _number(text)
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 1 to 65535")
+    return port
+
+
+def _positive(text: str) -> int:
+    number = _number(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 1 up")
+    return number
+
+
+def _number(text: str) -> int:
     try:
-        return _run(args, Settings.from_env())
-    except SettingsError as exc:
-        print(f"kimgraph: {exc}", file=sys.stderr)
-        return 2
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script: every failure told as cli_errors says."""
+    args = _parser().parse_args(argv)
+    for warning in cli_errors.unknown_variables(os.environ):
+        print(warning, file=sys.stderr)
+    database_url = os.environ.get("KIMGRAPH_DATABASE_URL")
+    try:
+        status = _run(args, Settings.from_env())
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        # The reader left (`kimgraph schema | head`): stop quietly, as the
+        # Python docs recommend (library/signal.html, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        error = cli_errors.explain(exc, database_url)
+        if args.debug:
+            raise
+        if error is None:
+            error = CliError(
+                f"unexpected {type(exc).__name__}: {exc} (run `kimgraph --debug "
+                "...` for the traceback, and report it)",
+                cli_errors.FAILED,
+            )
+        for line in error.lines():
+            print(line, file=sys.stderr)
+        return error.status
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -107,33 +201,41 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(build_schema(settings).as_str())
         return 0
     if args.command == "migrate":
-        asyncio.run(db.migrate(settings.database_url))
+        run_closing(db.migrate(settings.database_url))
         return 0
     if args.command == "regions":
-        return asyncio.run(_import(settings, args.file, national=args.national))
+        return run_closing(_import(settings, args.file, national=args.national))
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
-    return asyncio.run(_admin(settings, args))
+    if args.command == "warnings":
+        return warnings_cli.run(args, settings)
+    return run_closing(_admin(settings, args))
+
+
+def run_closing(command: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run for a command, closing the database however the command ends.
+
+    A SQLite connection left open by a failure keeps aiosqlite's worker thread,
+    and with it the process, alive after the error message.
+    """
+
+    async def closing() -> T:
+        try:
+            return await command
+        finally:
+            await db.close()
+
+    return asyncio.run(closing())
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
     """Run an accounts, apikeys or demo command against a migrated database."""
-    if args.command == "accounts" and args.password is None:
+    if args.command == "accounts" and getattr(args, "password", "") is None:
         args.password = _prompt_password()
     await open_database(settings)
     try:
+        # Refused input (UserInputError) is told by main(), as for every command.
         return await _ADMIN_COMMANDS[_command_name(args)](args)
-    except UserInputError as exc:
-        for problem in exc.problems:
-            where = ".".join(problem.field or ())
-            print(
-                f"kimgraph: {where + ': ' if where else ''}{problem.message}",
-                file=sys.stderr,
-            )
-        return 1
-    except ApiError as exc:
-        print(f"kimgraph: {exc}", file=sys.stderr)
-        return 1
     finally:
         await db.close()
 
@@ -144,9 +246,20 @@ def _command_name(args: argparse.Namespace) -> str:
 
 
 def _prompt_password() -> str:
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Password again: ") != first:
-        raise SystemExit("kimgraph: the passwords differ")
+    # Without a terminal getpass would warn and read standard input, echoed.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", getpass.GetPassWarning)
+        try:
+            first = getpass.getpass("Password: ")
+            again = getpass.getpass("Password again: ")
+        except getpass.GetPassWarning:
+            raise CliError(
+                "no terminal to ask for the password on; pass --password"
+            ) from None
+        except EOFError:
+            raise CliError("no password given") from None
+    if again != first:
+        raise CliError("the passwords differ")
     return first
 
 
@@ -266,6 +379,7 @@ async def _nobody_rings(position: int, /) -> None:
 
 _ADMIN_COMMANDS = {
     "accounts create": _accounts_create,
+    **accounts_cli.COMMANDS,
     "apikeys create": _apikeys_create,
     "apikeys list": _apikeys_list,
     "apikeys revoke": _apikeys_revoke,
@@ -289,7 +403,8 @@ async def prepare_database(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
-    asyncio.run(prepare_database(settings))
+    _check_address(host, port)
+    run_closing(prepare_database(settings))
     uvicorn.run(
         "kimgraph.app:create_app",
         factory=True,
@@ -305,8 +420,36 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         # Like the HTTP body limit: a larger message closes the socket with 1009.
         ws_max_size=settings.ws_max_bytes,
         proxy_headers=True,
+        # Bounded: an open stream or a socket uvicorn missed must not keep a
+        # rolling restart waiting (docs/live-delivery.md, "Shutting down").
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
     return 0
+
+
+def _check_address(host: str, port: int) -> None:
+    """CliError unless host:port can be listened on; before the migrations run.
+
+    Uvicorn would log the failure in its own format after the migrations.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise CliError(f"cannot listen on {host}:{port}: no such host") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: a port in TIME_WAIT after a restart is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            status = (
+                cli_errors.FAILED if exc.errno == errno.EADDRINUSE else cli_errors.USAGE
+            )
+            reason = (exc.strerror or str(exc)).lower()
+            raise CliError(
+                f"cannot listen on {host}:{port}: {reason}", status
+            ) from None
 
 
 async def _import(settings: Settings, file: Path | None, *, national: bool) -> int:
@@ -316,8 +459,8 @@ async def _import(settings: Settings, file: Path | None, *, national: bool) -> i
     else:
         assert file is not None
         if not await asyncio.to_thread(file.is_file):
-            console.print(f"kimgraph: no such file: {file}", soft_wrap=True)
-            return 2
+            exists = await asyncio.to_thread(file.exists)
+            raise CliError(f"{'not a file' if exists else 'no such file'}: {file}")
         source = region_import.file_source(file)
     await db.migrate(settings.database_url)
     await db.init(settings.database_url)
@@ -328,6 +471,8 @@ async def _import(settings: Settings, file: Path | None, *, national: bool) -> i
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=console,
+            # Off a terminal it would print its last frame, before any message.
+            disable=not console.is_terminal,
         ) as progress:
             task = progress.add_task(f"importing {source.name}", total=None)
 
@@ -343,6 +488,20 @@ async def _import(settings: Settings, file: Path | None, *, national: bool) -> i
             console.print(f"… and {hidden} more")
         console.print(f"kimgraph: {exc}", soft_wrap=True)
         return 1
+    except gzip.BadGzipFile:
+        raise CliError(
+            f"{source.name}: not a gzip file (a plain CSV file's name ends in .csv)",
+            cli_errors.FAILED,
+        ) from None
+    except EOFError:
+        raise CliError(
+            f"{source.name}: the gzip file ends early; it is cut short",
+            cli_errors.FAILED,
+        ) from None
+    except zlib.error as exc:
+        raise CliError(
+            f"{source.name}: the gzip file is damaged ({exc})", cli_errors.FAILED
+        ) from None
     finally:
         await db.close()
     print(

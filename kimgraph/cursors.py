@@ -34,6 +34,8 @@ class CursorKind(enum.StrEnum):
     KIM = "kim"
     ANNOUNCEMENT = "ann"
     ASPIRATION = "asp"
+    WARNING_REVIEW = "wrv"
+    ACCOUNT = "acct"
 
 
 def _wrap(text: str) -> str:

@@ -43,12 +43,17 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-# Read by `tortoise -c kimgraph.db.TORTOISE_ORM makemigrations|migrate`. Only the
-# database URL: any other bad setting must reach the CLI's exit-2 message, not fail
-# this import with a traceback.
-TORTOISE_ORM = tortoise_config(
-    os.environ.get("KIMGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL
-)
+def __getattr__(name: str) -> Any:
+    """TORTOISE_ORM, read by `tortoise -c kimgraph.db.TORTOISE_ORM makemigrations`.
+
+    Made when asked, never at import: a malformed KIMGRAPH_DATABASE_URL must
+    reach the CLI's one-line message, not fail `import kimgraph.cli`.
+    """
+    if name == "TORTOISE_ORM":
+        return tortoise_config(
+            os.environ.get("KIMGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_sqlite_folder(database_url: str) -> None:

@@ -245,6 +245,8 @@ async def _accounts(clock: Clock, kim_id: int) -> list[DemoAccount]:
                     kim_id=kim,
                     display_name=display_name,
                     is_active=True,
+                    deactivated_at=None,
+                    must_change_password=False,
                 )
             accounts.append(DemoAccount(username, role, scope, password))
     return accounts

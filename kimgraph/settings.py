@@ -4,47 +4,94 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite://kimgraph.db"
+# Every setting is read from PREFIX + its field name in capitals (variable_name).
+PREFIX = "KIMGRAPH_"
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
     """A KIMGRAPH_* variable holds a value that cannot be used."""
 
 
+def setting(default: T, about: str) -> T:
+    """A Settings field's default and its one line in `kimgraph serve --help`."""
+    made: T = field(default=default, metadata={"help": about})
+    return made
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the server reads from its environment."""
 
-    database_url: str = DEFAULT_DATABASE_URL
-    redis_url: str | None = None
-    secret_key: str | None = None
-    event_retention_days: int = 30
-    max_body_bytes: int = 1_048_576
-    ws_max_bytes: int = 1_048_576
-    max_query_depth: int = 12
-    max_query_cost: int = 50_000
-    max_batch: int = 10
-    allowed_origins: tuple[str, ...] = ()
-    graphiql: bool = True
-    log_level: str = "info"
-    ws_ping_seconds: float = 15.0
-    timer_interval_seconds: float = 1.0
-    event_poll_seconds: float = 2.0
-    subscriber_queue_size: int = 256
-    credential_check_seconds: float = 30.0
-    ws_max_per_address: int = 200
-    legacy_ws: bool = True
-    query_timeout_seconds: float = 10.0
+    database_url: str = setting(
+        DEFAULT_DATABASE_URL, "sqlite://FILE or postgres://user:pass@host:5432/db"
+    )
+    redis_url: str | None = setting(
+        None, "redis://host:6379/0: event bus and rate limits shared by processes"
+    )
+    secret_key: str | None = setting(None, "reserved")
+    event_retention_days: int = setting(30, "days the event log keeps events")
+    max_body_bytes: int = setting(1_048_576, "larger request bodies get HTTP 413")
+    ws_max_bytes: int = setting(
+        1_048_576, "larger WebSocket messages close the socket (1009)"
+    )
+    max_query_depth: int = setting(12, "deeper queries get QUERY_TOO_COMPLEX")
+    max_query_cost: int = setting(
+        50_000, "most objects an operation may return, counted before it runs"
+    )
+    max_batch: int = setting(10, "most operations in one batched request")
+    allowed_origins: tuple[str, ...] = setting(
+        (), "comma-separated browser origins allowed to call /graphql (CORS)"
+    )
+    graphiql: bool = setting(True, "0 turns the GraphiQL page off")
+    log_level: str = setting("info", "critical, error, warning, info or debug")
+    ws_ping_seconds: float = setting(15.0, "server ping interval on WebSockets")
+    timer_interval_seconds: float = setting(
+        1.0, "how often scheduled publication and expiry are checked"
+    )
+    event_poll_seconds: float = setting(
+        2.0, "how often the event log is polled besides the bus"
+    )
+    subscriber_queue_size: int = setting(256, "events a WebSocket may have waiting")
+    credential_check_seconds: float = setting(
+        30.0, "how often open WebSockets' credentials are checked"
+    )
+    ws_max_per_address: int = setting(
+        200, "open WebSockets one client address may hold"
+    )
+    legacy_ws: bool = setting(True, "0 turns the legacy graphql-ws protocol off")
+    query_timeout_seconds: float = setting(
+        10.0, "a query or mutation running longer is cancelled (QUERY_TIMEOUT)"
+    )
+    shutdown_timeout_seconds: int = setting(
+        10, "on SIGTERM, how long open requests get before the process exits"
+    )
+    read_cache_bytes: int = setting(
+        32 * 1024 * 1024, "bytes of public query answers kept (0: no read cache)"
+    )
+    # BMKG early warnings (docs/warnings.md): no feed URL, no poller.
+    warnings_feed_url: str | None = setting(
+        None, "BMKG's CAP RSS index; when set, serve polls it for early warnings"
+    )
+    warnings_poll_seconds: float = setting(60.0, "time between polls of the feed")
+    warnings_kabupaten: str | None = setting(
+        None, "kabupaten the warnings are matched to; unset, the only one imported"
+    )
+    warnings_aliases: str | None = setting(
+        None, "CSV file of `spelling,region code` lines for BMKG's other spellings"
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read the KIMGRAPH_* variables; unset ones keep their defaults."""
         env = os.environ if environ is None else environ
         return cls(
-            database_url=env.get("KIMGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=_database_url(env),
             redis_url=_redis_url(env),
             secret_key=env.get("KIMGRAPH_SECRET_KEY") or None,
             event_retention_days=_positive_int(
@@ -74,6 +121,18 @@ class Settings:
             query_timeout_seconds=_positive_float(
                 env, "KIMGRAPH_QUERY_TIMEOUT_SECONDS", 10.0
             ),
+            shutdown_timeout_seconds=_positive_int(
+                env, "KIMGRAPH_SHUTDOWN_TIMEOUT_SECONDS", 10
+            ),
+            read_cache_bytes=_non_negative_int(
+                env, "KIMGRAPH_READ_CACHE_BYTES", 32 * 1024 * 1024
+            ),
+            warnings_feed_url=_feed_url(env),
+            warnings_poll_seconds=_positive_float(
+                env, "KIMGRAPH_WARNINGS_POLL_SECONDS", 60.0
+            ),
+            warnings_kabupaten=env.get("KIMGRAPH_WARNINGS_KABUPATEN") or None,
+            warnings_aliases=env.get("KIMGRAPH_WARNINGS_ALIASES") or None,
         )
 
 
@@ -90,6 +149,13 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw == "0":
+        return 0
+    return _positive_int(env, name, default)
+
+
 def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -101,6 +167,75 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     if not value > 0:
         raise SettingsError(f"{name} must be positive, got {value}")
     return value
+
+
+def _feed_url(env: Mapping[str, str]) -> str | None:
+    """KIMGRAPH_WARNINGS_FEED_URL: an http(s) URL of a CAP RSS index, or unset."""
+    raw = env.get("KIMGRAPH_WARNINGS_FEED_URL") or None
+    if raw is not None and urlsplit(raw).scheme not in ("http", "https"):
+        raise SettingsError(
+            "KIMGRAPH_WARNINGS_FEED_URL must be an http:// or https:// URL, "
+            f"got {raw!r}"
+        )
+    return raw
+
+
+def variable_name(setting_name: str) -> str:
+    """The environment variable of a Settings field: KIMGRAPH_DATABASE_URL."""
+    return PREFIX + setting_name.upper()
+
+
+def variable_names() -> list[str]:
+    """Every variable Settings.from_env reads, in definition order."""
+    return [variable_name(f.name) for f in fields(Settings)]
+
+
+def described() -> list[tuple[str, str, str]]:
+    """(variable, default as an operator writes it, help) of every setting."""
+    return [
+        (variable_name(f.name), shown_default(f.default), f.metadata.get("help", ""))
+        for f in fields(Settings)
+    ]
+
+
+def shown_default(value: object) -> str:
+    """A default as it would be written in the environment: 1, 15, unset."""
+    if value is None:
+        return "unset"
+    if value == ():
+        return "empty"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# Tortoise's names for the drivers installed with KIMgraph (asyncpg).
+_DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    """KIMGRAPH_DATABASE_URL checked for shape; whether it answers is seen later."""
+    raw = env.get("KIMGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL
+    # The URL may hold a password: messages name the fault, never echo the URL.
+    shape = (
+        "KIMGRAPH_DATABASE_URL must look like sqlite://FILE or "
+        "postgres://user:pass@host:5432/db"
+    )
+    parts = urlsplit(raw)
+    if parts.scheme not in _DATABASE_SCHEMES:
+        got = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
+        raise SettingsError(f"{shape}; got {got}")
+    if parts.scheme == "sqlite":
+        if not (parts.netloc or parts.path):
+            raise SettingsError(f"{shape}; got no file")
+        return raw
+    try:
+        parts.port  # noqa: B018 (urlsplit checks the port only when asked)
+    except ValueError:
+        raise SettingsError(f"{shape}; its port is not a number up to 65535") from None
+    return raw
 
 
 def _redis_url(env: Mapping[str, str]) -> str | None:

@@ -10,6 +10,7 @@ authenticate in connection_init and take the live path (kimgraph.live.protocol).
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 from datetime import timedelta
 
@@ -29,7 +30,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from kimgraph import batches, graphiql
+from kimgraph import batches, graphiql, idempotency, outage
 from kimgraph.accounts.auth import InvalidCredentials, authenticate
 from kimgraph.accounts.principals import ANONYMOUS
 from kimgraph.clock import Clock
@@ -50,6 +51,7 @@ from kimgraph.live.pinger import Pinger
 from kimgraph.live.protocol import LiveDependencies, LiveView
 from kimgraph.live.sharing import Sharing
 from kimgraph.rate_limit import refusals
+from kimgraph.read_cache import ReadCache
 from kimgraph.settings import Settings
 
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=3)
@@ -93,6 +95,9 @@ class GraphQLView(LiveView):
         self.clock = clock
         self.connections = connections
         self.hub = hub
+        # Public query answers between two events (kimgraph.read_cache).
+        self.read_cache: ReadCache = getattr(schema, "read_cache", ReadCache(0))
+        self.read_cache.follow(lambda: hub.position, clock)
         self.live = LiveDependencies(
             settings,
             Sharing(self.schema, shareable_fields),
@@ -115,10 +120,28 @@ class GraphQLView(LiveView):
         except InvalidCredentials as exc:
             await unauthenticated(str(exc), graphql_response)(scope, receive, send)
             return
+        except Exception as exc:
+            if not outage.is_outage(exc):
+                raise
+            # Not the caller's fault: 503, retried (kimgraph.outage).
+            outage.unavailable(exc, "authenticating a request")
+            response = refused_response(outage.MESSAGE, 503, graphql_response)
+            response.headers["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+            await response(scope, receive, send)
+            return
         scope.setdefault("state", {})["principal"] = principal
         stream = http_streams.streaming_protocol(request.headers.get("accept"))
         if stream is None:
-            await self._answer(scope, receive, send, graphql_response)
+            key = request.headers.get(idempotency.HEADER)
+            if key is None:
+                await self._answer(scope, receive, send, graphql_response)
+                return
+            # A mutation sent again with its key is applied once (docs/http.md).
+            await idempotency.answer_once(
+                functools.partial(self._answer, graphql_response=graphql_response),
+                scope, receive, send, key=key, principal=principal, clock=self.clock,
+                graphql_response=graphql_response,
+            )  # fmt: skip
             return
         # A subscription stream counts like a socket (docs/live-delivery.md).
         admission = http_streams.Admission(
@@ -140,7 +163,10 @@ class GraphQLView(LiveView):
             try:
                 request = Request(scope, receive)
                 await request.body()  # whole, before watching for a disconnect
-                response = await unless_disconnected(receive, self.run(request))
+                response = await self.read_cache.hit(request)
+                if response is None:
+                    response = await unless_disconnected(receive, self.run(request))
+                    self.read_cache.keep(request, response)
             except HTTPException as exc:
                 response = refused_response(
                     exc.reason, exc.status_code, graphql_response
@@ -300,6 +326,11 @@ class GraphQLView(LiveView):
             principal = await authenticate(self.clock, authorization)
         except InvalidCredentials as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from None
+        except Exception as exc:
+            if not outage.is_outage(exc):
+                raise
+            # Closed with 1013 by the socket's handler (kimgraph.outage).
+            raise outage.unavailable(exc, "authenticating a WebSocket") from None
         context.principal = principal
         if principal.credential is not None and isinstance(context.request, WebSocket):
             self.connections.add(principal.credential, context.request)

@@ -6,19 +6,74 @@ from typing import Annotated
 
 import strawberry
 
-from kimgraph.accounts import auth
-from kimgraph.accounts.authorization import Action, enforce
+from kimgraph import models
+from kimgraph.accounts import auth, management
+from kimgraph.accounts.authorization import Action, Decision, decide, enforce, in_scope
+from kimgraph.accounts.principals import Role as DomainRole
 from kimgraph.context import Info
+from kimgraph.cursors import CursorKind, decode_cursor, decode_id, key_id, row_id
 from kimgraph.errors import invalid
+from kimgraph.live.credentials import DEACTIVATED, REVOKED
 from kimgraph.regions.codes import validate
 from schema.accounts import (
+    Account,
+    AccountDeactivatePayload,
+    AccountPasswordChangeInput,
+    AccountPasswordChangePayload,
+    AccountPasswordResetPayload,
+    AccountReactivatePayload,
+    AccountRoleChangeInput,
+    AccountRoleChangePayload,
     ApiKey,
+    Role,
     TokenCreateInput,
     TokenCreatePayload,
     TokenRevokePayload,
     Viewer,
 )
-from schema.common import mutation
+from schema.common import (
+    DEFAULT_PAGE_SIZE,
+    After,
+    Connection,
+    First,
+    mutation,
+    page_size,
+)
+
+AccountId = Annotated[
+    strawberry.ID, strawberry.argument(description="The account's global id.")
+]
+
+
+def _throttle(info: Info) -> auth.SignInThrottle | None:
+    """The sign-in throttle of this app: password changes count against it too."""
+    context = info.context
+    return context.app_object(
+        "sign_in_throttle", lambda: auth.SignInThrottle(context.clock)
+    )
+
+
+async def _close(info: Info, token_ids: list[int], reason: str) -> int:
+    """Close this process's sockets of these tokens; how many closed."""
+    closed = 0
+    for token_id in token_ids:
+        closed += await info.context.connections.close_all(("token", token_id), reason)
+    return closed
+
+
+async def account_node(info: Info, type_name: str, key: str) -> Account | None:
+    """An account by its global id: to an ADMIN, those in its region."""
+    principal = info.context.principal
+    number = key_id(key)
+    if (
+        number is None
+        or decide(principal, Action.ACCOUNT_MANAGE, None) is not Decision.ALLOW
+    ):
+        return None
+    row = await models.Account.get_or_none(id=number)
+    if row is None or not in_scope(principal, row.region_id):
+        return None
+    return Account.from_model(row)
 
 
 @strawberry.type
@@ -37,6 +92,46 @@ class AccountQueries:
         enforce(principal, Action.API_KEY_READ)
         rows = await auth.list_api_keys(within=validate(str(principal.region_code)))
         return [ApiKey.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="Accounts in the caller's region or below (ADMIN only), oldest "
+        "first. Filters combine; a `region` outside the caller's is FORBIDDEN, an "
+        "unknown one NOT_FOUND."
+    )
+    async def accounts(
+        self,
+        info: Info,
+        role: Annotated[
+            Role | None, strawberry.argument(description="Only accounts of this role.")
+        ] = None,
+        region: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only accounts whose scope is this region or below it; "
+                "null for the caller's whole region."
+            ),
+        ] = None,
+        active: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="True: only active accounts; false: only deactivated "
+                "ones; null: both."
+            ),
+        ] = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+    ) -> Connection[Account]:
+        rows, has_next, total = await management.account_page(
+            info.context.principal,
+            management.AccountFilter(
+                role=DomainRole(role.name) if role is not None else None,
+                region=region,
+                active=active,
+            ),
+            decode_cursor(CursorKind.ACCOUNT, after, row_id),
+            page_size(first),
+        )
+        return Account.connection_of(rows, has_next, total)
 
 
 @strawberry.type
@@ -62,9 +157,7 @@ class AccountMutations:
             context.clock,
             input.username,
             input.password,
-            throttle=context.app_object(
-                "sign_in_throttle", lambda: auth.SignInThrottle(context.clock)
-            ),
+            throttle=_throttle(info),
             client=context.client_address,
         )
         return TokenCreatePayload(token=token, expires_at=row.expires_at)
@@ -86,3 +179,117 @@ class AccountMutations:
             ("token", principal.token_id), "token revoked"
         )
         return TokenRevokePayload(revoked=revoked, closed_connections=closed)
+
+    @mutation(
+        "Deactivate an account (ADMIN, within its region): it can no longer sign "
+        "in, its tokens are revoked, and its WebSocket connections close (4403): "
+        "at once on this server, within the credential-check interval on the "
+        "others. The last active ADMIN cannot be deactivated. Again is harmless."
+    )
+    async def account_deactivate(
+        self, info: Info, id: AccountId
+    ) -> AccountDeactivatePayload:
+        changed = await management.deactivate(
+            info.context.clock, info.context.principal, decode_id("Account", id)
+        )
+        closed = await _close(info, changed.revoked_token_ids, DEACTIVATED)
+        return AccountDeactivatePayload(
+            account=Account.from_model(changed.account), closed_connections=closed
+        )
+
+    @mutation(
+        "Let a deactivated account sign in again (ADMIN, within its region); its "
+        "old tokens stay revoked. Again is harmless."
+    )
+    async def account_reactivate(
+        self, info: Info, id: AccountId
+    ) -> AccountReactivatePayload:
+        row = await management.reactivate(
+            info.context.clock, info.context.principal, decode_id("Account", id)
+        )
+        return AccountReactivatePayload(account=Account.from_model(row))
+
+    @mutation(
+        "Give an account a one-time password (ADMIN, within its region) and revoke "
+        "its tokens. Until the owner sets a new password with "
+        "accountPasswordChange, tokenCreate answers PASSWORD_CHANGE_REQUIRED and "
+        "issues no token."
+    )
+    async def account_password_reset(
+        self, info: Info, id: AccountId
+    ) -> AccountPasswordResetPayload:
+        changed, password = await management.reset_password(
+            info.context.clock, info.context.principal, decode_id("Account", id)
+        )
+        closed = await _close(info, changed.revoked_token_ids, REVOKED)
+        return AccountPasswordResetPayload(
+            account=Account.from_model(changed.account),
+            one_time_password=password,
+            closed_connections=closed,
+        )
+
+    @mutation(
+        "Change an account's role, scope or KIM (ADMIN, within its region; the new "
+        "scope too). If anything changed, its tokens are revoked and its sockets "
+        "closed: it signs in again as what it now is. The last active ADMIN cannot "
+        "be demoted."
+    )
+    async def account_role_change(
+        self,
+        info: Info,
+        id: AccountId,
+        input: Annotated[
+            AccountRoleChangeInput, strawberry.argument(description="What to change.")
+        ],
+    ) -> AccountRoleChangePayload:
+        kim_given = input.kim is not strawberry.UNSET
+        kim_id = None
+        if kim_given and input.kim is not None:
+            kim_id = decode_id("Kim", input.kim)
+            if kim_id is None:
+                raise management.no_such_kim()
+        changed = await management.change_role(
+            info.context.clock,
+            info.context.principal,
+            decode_id("Account", id),
+            management.RoleChange(
+                role=DomainRole(input.role.name) if input.role is not None else None,
+                region=input.region,
+                kim_id=kim_id,
+                kim_given=kim_given,
+            ),
+        )
+        closed = await _close(info, changed.revoked_token_ids, REVOKED)
+        return AccountRoleChangePayload(
+            account=Account.from_model(changed.account), closed_connections=closed
+        )
+
+    @mutation(
+        "Change one's own password, proven by the current one (after a reset: the "
+        "one-time password). Signed in with a token, it changes that account's "
+        "password; without one, give `username`. Counted like tokenCreate "
+        "(RATE_LIMITED past the same limits). Every older token of the account is "
+        "revoked and a new token returned."
+    )
+    async def account_password_change(
+        self,
+        info: Info,
+        input: Annotated[
+            AccountPasswordChangeInput,
+            strawberry.argument(description="Current and new password."),
+        ],
+    ) -> AccountPasswordChangePayload:
+        context = info.context
+        changed = await management.change_password(
+            context.clock,
+            context.principal,
+            username=input.username,
+            current_password=input.current_password,
+            new_password=input.new_password,
+            throttle=_throttle(info),
+            client=context.client_address,
+        )
+        await _close(info, changed.revoked_token_ids, REVOKED)
+        return AccountPasswordChangePayload(
+            token=changed.token, expires_at=changed.expires_at
+        )

@@ -12,6 +12,7 @@ from kimgraph.accounts.authorization import Action, Decision, decide, in_scope
 from kimgraph.context import Info
 from kimgraph.cursors import key_id, parse_id
 from kimgraph.regions.codes import InvalidRegionCode, validate
+from resolvers.accounts import account_node
 from resolvers.announcements import announcement_node
 from resolvers.aspirations import aspiration_node
 from schema.accounts import ApiKey
@@ -68,6 +69,7 @@ RESOLVERS_BY_TYPE: dict[str, Callable[[Info, str, str], Awaitable[Node | None]]]
     "Announcement": announcement_node,
     "Aspiration": aspiration_node,
     "ApiKey": _api_key,
+    "Account": account_node,
 }
 
 

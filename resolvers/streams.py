@@ -13,6 +13,11 @@ from kimgraph.live.hub import Delivery, EventFilter, SlowConsumer
 from kimgraph.live.runs import LiveOnly, ReplayOnly
 from kimgraph.live.slow_consumers import close_slow_consumer
 
+# A catch-up reads the log in pages this long: one shared catch-up serves every
+# member resuming from its cursor (kimgraph.live.group), so its page is held
+# once, not once per socket (docs/performance.md, "Resume").
+REPLAY_PAGE = 500
+
 
 async def follow(
     info: Info, stream: str, after: str | None, accepts: EventFilter
@@ -30,11 +35,17 @@ async def follow(
     run = info.context.stream_run
     hub = info.context.hub
     if isinstance(run, ReplayOnly):
-        through = after_id or 0
-        async for delivery in hub.replay(stream, through, accepts):
-            through = delivery.event.id
+        # Read through the end of the log: every matching event up to there
+        # is sent, whether or not the last one read matched.
+        read = [after_id or 0]
+        on_event = run.on_event
+        async for delivery in hub.replay(
+            stream, read[0], accepts, read.append, REPLAY_PAGE
+        ):
+            if on_event is not None:
+                on_event(delivery.event.id)
             yield delivery
-        run.on_replayed(through)
+        run.on_replayed(read[-1])
         return
     on_position: Callable[[int], None] | None = None
     if isinstance(run, LiveOnly):

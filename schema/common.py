@@ -188,6 +188,11 @@ class UserErrorCode(enum.Enum):
     INVALID_CREDENTIALS = strawberry.enum_value(
         ProblemCode.INVALID_CREDENTIALS, description="Wrong username or password."
     )
+    PASSWORD_CHANGE_REQUIRED = strawberry.enum_value(
+        ProblemCode.PASSWORD_CHANGE_REQUIRED,
+        description="The password was reset by an ADMIN: it only sets a new one, "
+        "with accountPasswordChange.",
+    )
 
 
 @strawberry.type(description="Why a mutation's input was refused; nothing changed.")

@@ -169,20 +169,42 @@ async def issue_token(
     """
     taken = await throttle.attempt(client, username) if throttle else None
     account = await models.Account.get_or_none(username=username, is_active=True)
-    matches = await verify_password(
-        account.password_hash if account is not None else _DUMMY_HASH, password
-    )
-    if account is None or not matches:
+    if not await password_matches(account, password):
         raise UserInputError(
             Problem(ProblemCode.INVALID_CREDENTIALS, "wrong username or password", None)
         )
+    assert account is not None
+    if throttle is not None and taken is not None:
+        await throttle.succeeded(taken)
+    if account.must_change_password:
+        raise UserInputError(
+            Problem(
+                ProblemCode.PASSWORD_CHANGE_REQUIRED,
+                "this password was reset and works only to set a new one: call "
+                "accountPasswordChange with it as currentPassword",
+                ["input", "password"],
+            )
+        )
+    return await issue_account_token(clock, account, ttl)
+
+
+async def password_matches(account: models.Account | None, password: str) -> bool:
+    """True if the account exists and password is its password; as slow either way."""
+    matches = await verify_password(
+        account.password_hash if account is not None else _DUMMY_HASH, password
+    )
+    return account is not None and matches
+
+
+async def issue_account_token(
+    clock: Clock, account: models.Account, ttl: timedelta = TOKEN_TTL
+) -> tuple[str, models.AccessToken]:
+    """A new bearer token of an account whose password was checked; shown once."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     row = await models.AccessToken.create(
         account=account, token_hash=digest(token), created_at=now, expires_at=now + ttl
     )
-    if throttle is not None and taken is not None:
-        await throttle.succeeded(taken)
     return token, row
 
 
@@ -261,7 +283,12 @@ async def _token_principal(clock: Clock, token: str) -> Principal:
     row = await models.AccessToken.get_or_none(token_hash=digest(token)).select_related(
         "account"
     )
-    if row is None or row.revoked_at is not None or not row.account.is_active:
+    if (
+        row is None
+        or row.revoked_at is not None
+        or not row.account.is_active
+        or row.account.must_change_password
+    ):
         raise InvalidCredentials("the token is unknown or revoked; sign in again")
     if row.expires_at <= clock.now():
         raise InvalidCredentials("the token has expired; sign in again")

@@ -16,6 +16,7 @@ class Action(enum.Enum):
     KIM_MANAGE = "manage KIM (register, update, members)"
     ANNOUNCEMENT_PUBLISH = "publish, change or relay announcements"
     API_KEY_READ = "list partner API keys"
+    ACCOUNT_MANAGE = "list and manage accounts"
     ASPIRATION_READ = "read aspirations of a region"
     ASPIRATION_HANDLE = "move aspirations through their workflow"
     ASPIRATION_RESPOND = "respond to aspirations"
@@ -36,6 +37,7 @@ _ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.KIM_MANAGE: frozenset({Role.ADMIN, Role.OFFICER}),
     Action.ANNOUNCEMENT_PUBLISH: frozenset({Role.ADMIN, Role.OFFICER, Role.KIM}),
     Action.API_KEY_READ: frozenset({Role.ADMIN}),
+    Action.ACCOUNT_MANAGE: frozenset({Role.ADMIN}),
     Action.ASPIRATION_READ: frozenset(Role),
     Action.ASPIRATION_HANDLE: frozenset({Role.ADMIN, Role.OFFICER, Role.KIM}),
     Action.ASPIRATION_RESPOND: frozenset({Role.ADMIN, Role.OFFICER}),

@@ -30,6 +30,12 @@
       cursor kind announcement { ${FIELDS} }
     }
   }`;
+  // How fast a body taller than its window is read out (docs/board.md): one
+  // line per lineMs, then dwellMs at its end. The page's address may set them
+  // (`?line-ms=4000&dwell-ms=8000`): the browser tests run them fast.
+  const PACE = pace(new URLSearchParams(location.search));
+  // Automatic BMKG warnings end with this credit (docs/board.md).
+  const BMKG_CREDIT = /(^|\s)Sumber:\s*BMKG\.?$/;
   const RANK = { EMERGENCY: 2, IMPORTANT: 1, NORMAL: 0 };
   const CATEGORIES = {
     GENERAL: 'Umum',
@@ -63,8 +69,22 @@
   let lastHeard = 0;
   let wsFailures = 0; // failed handshakes in a row, the server being up
   let probeTimer = null;
-  let shownId = null;
-  let rotateTimer = null;
+  let showing = null; // what is on screen: { id, key, timers, motion }
+  let interacted = false; // for browsers without navigator.userActivation
+  const chimed = new Set(); // EMERGENCY ids that had their sound
+
+  // What the browser tests read (docs/board.md): the pace in force, the last
+  // announcements shown and how, and how often the attention sound played.
+  const observed = { pace: PACE, shown: [], sound: { played: 0, refused: 0, context: null } };
+  window.kimgraphBoard = observed;
+
+  function pace(params) {
+    const setting = (name, fallback) => {
+      const value = Number(params.get(name));
+      return Number.isInteger(value) && value >= 10 && value <= 600000 ? value : fallback;
+    };
+    return { lineMs: setting('line-ms', 4000), dwellMs: setting('dwell-ms', 8000) };
+  }
 
   // The server's clock: a screen in a kantor desa is often minutes off.
   const now = () => Date.now() + board.skewMs;
@@ -388,36 +408,113 @@
 
   function render(spotlightId) {
     const list = playlist();
+    const current = showing && showing.id;
     const item = list.find((a) => a.id === spotlightId)
-      || list.find((a) => a.id === shownId)
+      || list.find((a) => a.id === current)
       || list[0];
     if (!item) {
+      stopShowing();
       drawEmpty();
-      shownId = null;
-      clearTimeout(rotateTimer);
-      rotateTimer = null;
       return;
     }
-    draw(item, list);
-    if (item.id !== shownId || rotateTimer === null) {
-      shownId = item.id;
-      clearTimeout(rotateTimer);
-      rotateTimer = setTimeout(advance, dwell(item));
-    }
+    // Redrawn (and read from the top again) only when it is another
+    // announcement, it changed, or the screen did: the 30-second refresh and
+    // events about other announcements leave a long one where it is.
+    const key = JSON.stringify([
+      item.title, item.body, item.category, item.priority, item.publishedBy, item.validUntil,
+      innerWidth, innerHeight,
+    ]);
+    if (!showing || showing.id !== item.id || showing.key !== key) show(item, key);
+    const index = list.indexOf(item);
+    $('position').textContent = list.length > 1 ? `${index + 1} / ${list.length}` : '';
   }
 
   function advance() {
-    rotateTimer = null;
     const list = playlist();
-    const next = list[(list.findIndex((a) => a.id === shownId) + 1) % list.length];
+    const at = showing ? list.findIndex((a) => a.id === showing.id) : -1;
+    const next = list[(at + 1) % list.length];
+    stopShowing();
     render(next && next.id);
   }
 
+  // How long a body that fits stays before the next one.
   function dwell(item) {
     return Math.min(30000, 8000 + 40 * (item.title.length + item.body.length));
   }
 
-  function draw(item, list) {
+  function show(item, key) {
+    stopShowing();
+    const { box, text } = draw(item);
+    const shown = { id: item.id, key, timers: [], motion: null };
+    showing = shown;
+    const plan = fit(box, text) ? { mode: 'fits', totalMs: dwell(item) } : read(shown, box, text);
+    if (plan.mode === 'fits') shown.timers.push(setTimeout(advance, plan.totalMs));
+    observed.shown.push({ id: item.id, title: item.title, at: performance.now(), ...plan });
+    if (observed.shown.length > 50) observed.shown.shift();
+    if (item.priority === 'EMERGENCY' && !chimed.has(item.id)) {
+      chimed.add(item.id);
+      chime();
+    }
+  }
+
+  function stopShowing() {
+    if (!showing) return;
+    showing.timers.forEach(clearTimeout);
+    if (showing.motion) showing.motion.cancel();
+    showing = null;
+    $('pages').textContent = '';
+  }
+
+  // A body taller than its window is read out at PACE: one line per lineMs,
+  // then dwellMs, so it stays (lines × lineMs + dwellMs) in all. With reduced
+  // motion it pages, each page a line short of the window so that the line at
+  // the bottom of one is the top of the next; otherwise it holds at the top
+  // for dwellMs, scrolls a line per lineMs, and holds its last window for that
+  // window's lines × lineMs. Then the rotation moves on (docs/board.md).
+  function read(shown, box, text) {
+    const line = parseFloat(getComputedStyle(text).lineHeight);
+    const height = text.getBoundingClientRect().height;
+    const rows = Math.max(1, Math.floor(box.clientHeight / line + 0.01));
+    const lines = Math.round(height / line);
+    const totalMs = lines * PACE.lineMs + PACE.dwellMs;
+    const later = (ms, step) => shown.timers.push(setTimeout(() => {
+      if (showing === shown) step();
+    }, ms));
+    if (matchMedia('(prefers-reduced-motion: reduce)').matches || !text.animate) {
+      // Whole lines only: the window ends at the last row that fits.
+      box.style.flex = 'none';
+      box.style.height = `${rows * line}px`;
+      const step = Math.max(1, rows - 1) * line;
+      const pages = [];
+      for (let top = 0, seen = 0; seen < height - 1; top += step) {
+        const bottom = Math.min(height, top + rows * line);
+        pages.push({ top, ms: Math.max(1, Math.round((bottom - seen) / line)) * PACE.lineMs });
+        seen = bottom;
+      }
+      const turn = (index) => {
+        text.style.transform = `translateY(${-pages[index].top}px)`;
+        $('pages').textContent = `Halaman ${index + 1} / ${pages.length}`;
+        const last = index === pages.length - 1;
+        later(pages[index].ms + (last ? PACE.dwellMs : 0), last ? advance : () => turn(index + 1));
+      };
+      turn(0);
+      return { mode: 'pages', totalMs, lines, rows, lineHeight: line, pages };
+    }
+    const distance = height - box.clientHeight;
+    const scrollMs = (distance / line) * PACE.lineMs;
+    const endMs = rows * PACE.lineMs;
+    shown.motion = text.animate(
+      [{ transform: 'translateY(0px)' }, { transform: `translateY(${-distance}px)` }],
+      { delay: PACE.dwellMs, duration: scrollMs, easing: 'linear', fill: 'forwards' },
+    );
+    // Cancelled (another announcement came first): nothing left to do.
+    shown.motion.finished.then(() => later(endMs, advance), () => {});
+    return {
+      mode: 'scroll', totalMs, lines, rows, lineHeight: line, holdMs: PACE.dwellMs, scrollMs, endMs,
+    };
+  }
+
+  function draw(item) {
     const emergency = item.priority === 'EMERGENCY';
     const part = emergency ? 'emergency' : 'notice';
     document.body.classList.toggle('is-emergency', emergency);
@@ -425,16 +522,22 @@
     $('notice').hidden = emergency;
     $('emergency').hidden = !emergency;
     $(`${part}-title`).textContent = item.title;
-    $(`${part}-body`).textContent = item.body;
+    const text = $(`${part}-body`);
+    text.textContent = item.body;
     const until = item.validUntil
       ? ` · berlaku sampai ${untilFormat.format(new Date(item.validUntil))} WIB`
       : '';
     $(`${part}-source`).textContent = `Dari ${item.publishedBy}${until}`;
     $('notice-category').textContent = CATEGORIES[item.category] || item.category;
     $('notice-important').hidden = item.priority !== 'IMPORTANT';
-    const index = list.indexOf(item);
-    $('position').textContent = list.length > 1 ? `${index + 1} / ${list.length}` : '';
-    fit($(`${part}-body`));
+    const bmkg = BMKG_CREDIT.test(item.body);
+    $('notice-badge').hidden = !bmkg;
+    $('emergency-badge').hidden = !bmkg;
+    const box = text.parentElement;
+    box.style.flex = '';
+    box.style.height = '';
+    text.style.transform = '';
+    return { box, text };
   }
 
   function drawEmpty() {
@@ -449,17 +552,88 @@
   }
 
   // Shrinks a long text to fit its box, but not below what reads from across a
-  // room; what still does not fit fades out at the bottom.
-  function fit(element) {
-    element.style.fontSize = '';
-    let size = parseFloat(getComputedStyle(element).fontSize);
+  // room; true if it then fits, false if it has to be read out.
+  function fit(box, text) {
+    box.style.fontSize = '';
+    let size = parseFloat(getComputedStyle(box).fontSize);
     const floor = size * 0.7;
-    const overflows = () => element.scrollHeight > element.clientHeight;
+    const overflows = () => text.offsetHeight > box.clientHeight;
     while (overflows() && size > floor) {
       size *= 0.92;
-      element.style.fontSize = `${size}px`;
+      box.style.fontSize = `${size}px`;
     }
-    element.classList.toggle('is-clipped', overflows());
+    return !overflows();
+  }
+
+  // A short attention sound, made here (nothing to fetch), when an EMERGENCY
+  // first takes the screen. Browsers allow sound only once someone interacted
+  // with the page (a kiosk's board is opened with a click); before that it is
+  // skipped without a word, since even trying makes Chromium log a warning.
+  function chime() {
+    const sound = observed.sound;
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context || !soundAllowed()) {
+      sound.refused += 1;
+      return;
+    }
+    try {
+      sound.context = sound.context || new Context();
+    } catch (err) {
+      sound.refused += 1;
+      return;
+    }
+    const context = sound.context;
+    const started = context.state === 'running' ? Promise.resolve() : context.resume();
+    const tooLate = new Promise((resolve) => { setTimeout(resolve, 1000, 'late'); });
+    Promise.race([started, tooLate]).then((outcome) => {
+      if (outcome === 'late' || context.state !== 'running') {
+        sound.refused += 1;
+        return;
+      }
+      sound.endsAt = tones(context);
+      sound.played += 1;
+      // An idle running context keeps the audio device busy on a small PC.
+      const chimeId = sound.played;
+      setTimeout(() => {
+        if (sound.played === chimeId) context.suspend().catch(() => {});
+      }, (sound.endsAt - context.currentTime) * 1000 + 500);
+    }, () => {
+      sound.refused += 1;
+    });
+  }
+
+  function soundAllowed() {
+    if (navigator.getAutoplayPolicy) {
+      try {
+        return navigator.getAutoplayPolicy('audiocontext') === 'allowed';
+      } catch (err) {
+        // an older form of the API: go by user activation
+      }
+    }
+    return navigator.userActivation ? navigator.userActivation.hasBeenActive : interacted;
+  }
+
+  // Two falling two-tone pairs, softly enveloped (no clicks); when they end, in
+  // the context's time.
+  function tones(context) {
+    const start = context.currentTime + 0.05;
+    const volume = context.createGain();
+    volume.gain.value = 0.5;
+    volume.connect(context.destination);
+    const notes = [[880, 0], [660, 0.45], [880, 0.9], [660, 1.35]];
+    for (const [hertz, at] of notes) {
+      const tone = context.createOscillator();
+      const envelope = context.createGain();
+      tone.type = 'sine';
+      tone.frequency.value = hertz;
+      envelope.gain.setValueAtTime(0.0001, start + at);
+      envelope.gain.exponentialRampToValueAtTime(1, start + at + 0.02);
+      envelope.gain.exponentialRampToValueAtTime(0.0001, start + at + 0.42);
+      tone.connect(envelope).connect(volume);
+      tone.start(start + at);
+      tone.stop(start + at + 0.45);
+    }
+    return start + 1.8;
   }
 
   function setLink(state) {
@@ -512,6 +686,9 @@
   setInterval(() => render(), 30000);
   setInterval(watch, 5000);
   addEventListener('resize', () => render());
+  for (const type of ['pointerdown', 'keydown']) {
+    addEventListener(type, () => { interacted = true; }, { capture: true, passive: true });
+  }
   keepForOffline().catch(() => {
     // No offline copy (an outage right now, or no service workers): live still works.
   });

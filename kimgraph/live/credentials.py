@@ -59,10 +59,11 @@ async def unusable(
 def _token_problem(
     revoked_at: datetime | None, is_active: bool, expires_at: datetime, *, now: datetime
 ) -> str | None:
-    if revoked_at is not None:
-        return REVOKED
+    # Deactivation revokes the tokens too: name the cause the operator chose.
     if not is_active:
         return DEACTIVATED
+    if revoked_at is not None:
+        return REVOKED
     if expires_at <= now:
         return EXPIRED
     return None

@@ -4,8 +4,10 @@ Boards of one desa send the same subscription document with the same
 variables. Executing and serialising it once per socket costs ~9x a bare
 broadcast (docs/performance.md); here a Group runs it once, encodes the payload once,
 and each member gets the frame with its own operation id spliced in. A member
-that resumes with `after` first replays the log on its own, buffering the group's
-frames meanwhile, and joins at the seam: events are deduplicated by id.
+that resumes with `after` buffers the group's frames while a catch-up shared by
+every member resuming from the same cursor replays the log after it (one log
+read, one execution and encoding per event), then joins at the seam: events are
+deduplicated by id.
 """
 
 from __future__ import annotations
@@ -26,19 +28,36 @@ from strawberry.types import ExecutionResult
 
 from kimgraph.accounts.principals import ANONYMOUS
 from kimgraph.context import Context
+from kimgraph.cursors import decode_event_cursor
+from kimgraph.errors import ApiError
 from kimgraph.live.direct_write import text_frame
-from kimgraph.live.outbox import Outbox
-from kimgraph.live.runs import LiveOnly
+from kimgraph.live.runs import LiveOnly, ReplayOnly
 from kimgraph.live.shape import Shape
 from kimgraph.live.stats import FanOutStats
 
 logger = logging.getLogger("kimgraph.live.group")
+
+# A finished catch-up serves later members resuming from its cursor for this
+# long, as long as no event went out since it read the log.
+REUSE_SECONDS = 5.0
+# Members brought live per step of the loop once their catch-up is done.
+SLICE = 64
 
 
 @lru_cache(maxsize=1024)
 def same_string(text: str) -> str:
     """One string object for equal short strings seen often (operation ids)."""
     return text
+
+
+def event_position(cursor: object) -> int | None:
+    """The event id in a cursor, or None if it is none (its error is the run's)."""
+    if not isinstance(cursor, str):
+        return None
+    try:
+        return decode_event_cursor(cursor)
+    except ApiError:
+        return None
 
 
 @lru_cache(maxsize=1024)
@@ -52,48 +71,109 @@ class Owner(Protocol):
     def group_ended(self, member: Member) -> None:
         """The shared run ended (it failed): complete the member's operation."""
 
+    def resume_failed(self, member: Member) -> None:
+        """The shared catch-up cannot serve this member: serve it on its own.
+
+        The run could not start (bad arguments) or the catch-up from the
+        member's cursor reported an error (CURSOR_EXPIRED): the owner runs the
+        operation as it would without sharing, which reports the exact error.
+        """
+
+
+class Sink(Protocol):
+    """Where a member's frames go: a socket's outbox, or an HTTP stream's queue."""
+
+    @property
+    def waiting(self) -> int:
+        """Frames queued and not yet written."""
+
+    @property
+    def size(self) -> int:
+        """How many may queue before the reader counts as too slow."""
+
+    def put(self, frame: str, wire: bytes | None = None) -> None:
+        """Write or queue a frame; too many queued ends the reader (1013)."""
+
+    def put_all(self, frames: list[str], wire: bytes | None) -> None:
+        """put() each frame; `wire` is all of them encoded as one write, if known."""
+
+    def give_up(self) -> None:
+        """The reader fell too far behind: end it as a slow consumer."""
+
+    async def room(self) -> None:
+        """Return once nothing is queued (or the sink is done)."""
+
 
 @dataclass(eq=False, slots=True)
 class Member:
-    """One socket's operation in a group."""
+    """One connection's operation in a group.
+
+    A socket's frames are `next` messages with its operation id spliced in
+    (`framed`); an HTTP stream's are the bare payload its transport frames.
+    """
 
     operation_id: str
-    outbox: Outbox
+    outbox: Sink
     owner: Owner
+    framed: bool = True
     prefix: str = ""
     position: int = 0
     live: bool = False
-    # Events that arrived while the member was still replaying.
+    # Events that arrived while the member was still catching up.
     waiting: list[tuple[int, str]] | None = None
 
     def __post_init__(self) -> None:
-        self.prefix = _frame_prefix(self.operation_id)
+        self.prefix = _frame_prefix(self.operation_id) if self.framed else ""
 
     def deliver(
         self,
         event_id: int,
         payload: str,
-        frames: dict[str, tuple[str, bytes]],
+        frames: dict[str, tuple[str, bytes | None]],
     ) -> bool:
         """Send the event's frame, unless this member already had the event.
 
         `frames` lets members with the same operation id (boards all use the
-        same one) share one frame, and its encoding, per event.
+        same one) share one frame, and its encoding, per event. A member still
+        catching up keeps the event for later; more than its sink may queue
+        ends it as a slow consumer.
         """
         if not self.live:
             if self.waiting is None:
                 self.waiting = []
+            if len(self.waiting) >= self.outbox.size:
+                self.waiting = []
+                self.outbox.give_up()
+                return False
             self.waiting.append((event_id, payload))
             return False
+        return self.send(event_id, payload, frames)
+
+    def send(
+        self,
+        event_id: int,
+        payload: str,
+        frames: dict[str, tuple[str, bytes | None]],
+    ) -> bool:
+        """Send now, live or not, unless the member already had the event."""
         if event_id <= self.position:
             return False
         self.position = event_id
+        self.outbox.put(*self.frame(payload, frames))
+        return True
+
+    def frame(
+        self, payload: str, frames: dict[str, tuple[str, bytes | None]]
+    ) -> tuple[str, bytes | None]:
+        """This member's frame for a payload, from (or into) a per-event cache."""
         encoded = frames.get(self.prefix)
         if encoded is None:
-            frame = self.prefix + '"payload":' + payload + "}"
-            encoded = frames[self.prefix] = (frame, text_frame(frame))
-        self.outbox.put(*encoded)
-        return True
+            if self.framed:
+                frame = self.prefix + '"payload":' + payload + "}"
+                encoded = frames[self.prefix] = (frame, text_frame(frame))
+            else:
+                encoded = frames[self.prefix] = (payload, None)
+        return encoded
 
     def go_live(self, replayed_through: int) -> None:
         """Switch from replay to the group's frames, skipping what was replayed."""
@@ -101,7 +181,68 @@ class Member:
         self.live = True
         waiting, self.waiting = self.waiting or [], None
         for event_id, payload in waiting:
-            self.deliver(event_id, payload, {})
+            self.send(event_id, payload, {})
+
+
+class CatchUp:
+    """One shared replay of the log after a cursor, for every member resuming there.
+
+    Run once per (group, cursor) with the group's public context, so that
+    ten thousand boards resuming from one cursor cost one log read and one
+    execution and encoding per event, not one Strawberry stream per socket.
+    """
+
+    __slots__ = (
+        "after_id",
+        "cursor",
+        "failed",
+        "frames",
+        "joined",
+        "started",
+        "task",
+        "through",
+        "written",
+    )
+
+    def __init__(self, cursor: str, after_id: int) -> None:
+        self.cursor = cursor
+        self.after_id = after_id
+        # (event id, encoded result) after the cursor, and one frame cache
+        # per event for the members' operation ids.
+        self.frames: list[tuple[int, str, dict[str, tuple[str, bytes | None]]]] = []
+        # The position the log was read through; valid once the task is done.
+        self.through = after_id
+        self.failed = False
+        # Members waiting for it, with the group's position when they joined.
+        self.joined: list[tuple[Member, int]] = []
+        self.started = time.monotonic()
+        self.task: asyncio.Task[None] | None = None
+        # All frames for one operation id, and encoded as one write.
+        self.written: dict[str, tuple[list[str], bytes | None]] = {}
+
+    @property
+    def done(self) -> bool:
+        return self.task is not None and self.task.done()
+
+    def all_frames(self, member: Member) -> tuple[list[str], bytes | None]:
+        """Every frame of the catch-up as this member's operation id needs them."""
+        written = self.written.get(member.prefix)
+        if written is None:
+            frames = [member.frame(payload, cache) for _, payload, cache in self.frames]
+            wires = [wire for _, wire in frames]
+            wire = (
+                b"".join(w for w in wires if w is not None) if member.framed else None
+            )
+            written = self.written[member.prefix] = ([f for f, _ in frames], wire)
+        return written
+
+
+def encode_result(result: ExecutionResult) -> str:
+    """A result as its members get it: compact JSON, once for all of them."""
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [error.formatted for error in result.errors]
+    return json.dumps(payload, separators=(",", ":"), default=str)
 
 
 class Group:
@@ -126,6 +267,10 @@ class Group:
         self._schema = schema
         self.stats = stats
         self.task: asyncio.Task[None] | None = None
+        # Shared catch-ups by cursor, and the members still catching up.
+        self.catch_ups: dict[str, CatchUp] = {}
+        self.resuming: set[Member] = set()
+        self._pacing: set[asyncio.Task[None]] = set()
 
     def _at(self, position: int) -> None:
         self.position = position
@@ -168,12 +313,9 @@ class Group:
     def _fan_out(self, result: Any) -> None:
         if not isinstance(result, ExecutionResult) or not self._following.is_set():
             return
-        payload: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            payload["errors"] = [error.formatted for error in result.errors]
-        encoded = json.dumps(payload, separators=(",", ":"), default=str)
+        encoded = encode_result(result)
         event_id = self.position
-        frames: dict[str, tuple[str, bytes]] = {}
+        frames: dict[str, tuple[str, bytes | None]] = {}
         started = time.perf_counter()
         delivered = 0
         for member in list(self.members):
@@ -181,3 +323,184 @@ class Group:
         self.stats.seconds.observe(time.perf_counter() - started)
         self.stats.events += 1
         self.stats.deliveries += delivered
+
+    # ----------------------------------------------------------------------- #
+    # Resuming: the log after a cursor, replayed once for everyone there.      #
+    # ----------------------------------------------------------------------- #
+
+    def resume(self, member: Member, cursor: str, after_id: int) -> None:
+        """Catch a member (already joined) up from its cursor, then make it live.
+
+        Nothing is awaited here: the member buffers the group's events while a
+        catch-up shared by every member resuming from the same cursor replays
+        the log after it (docs/live-delivery.md, "Resuming cheaply"). Errors
+        (the run cannot start, CURSOR_EXPIRED) reach the member's owner as
+        resume_failed; the owner then reports them as an unshared run would.
+        """
+        member.position = after_id
+        member.waiting = []
+        self.resuming.add(member)
+        self._attach(member, cursor, after_id)
+
+    def _attach(self, member: Member, cursor: str, after_id: int) -> None:
+        catch_up = self.catch_ups.get(cursor)
+        if catch_up is None or not self._reusable(catch_up):
+            catch_up = CatchUp(cursor, after_id)
+            self.catch_ups[cursor] = catch_up
+            catch_up.task = asyncio.create_task(self._replay(catch_up))
+            self._forget_stale()
+        if catch_up.done:
+            self._bring_live(member, catch_up)
+        else:
+            catch_up.joined.append((member, self.position))
+
+    def _reusable(self, catch_up: CatchUp) -> bool:
+        """Running, or done and nothing fanned out since it read the log."""
+        if catch_up.failed:
+            return False
+        if not catch_up.done:
+            return True
+        return (
+            catch_up.through >= self.position
+            and time.monotonic() - catch_up.started < REUSE_SECONDS
+        )
+
+    def _forget_stale(self) -> None:
+        for cursor, catch_up in list(self.catch_ups.items()):
+            if catch_up.done and not self._reusable(catch_up):
+                del self.catch_ups[cursor]
+
+    async def _replay(self, catch_up: CatchUp) -> None:
+        await self.following_or_ended()
+        if self.ended:
+            return  # Sharing ends the group, and tells the members (end())
+        replayed: list[int] = []
+        current = [catch_up.after_id]
+        variables = dict(self.shape.variables)
+        assert self.shape.after_variable is not None
+        variables[self.shape.after_variable] = catch_up.cursor
+        context = dataclasses.replace(
+            self.context, stream_run=ReplayOnly(replayed.append, current.append)
+        )
+        try:
+            results = await self._schema.stream(
+                self.shape.query,
+                variable_values=variables,
+                context_value=context,
+                operation_name=self.shape.operation_name,
+            )
+            async with contextlib.aclosing(results):
+                async for result in results:
+                    if not isinstance(result, ExecutionResult) or result.errors:
+                        catch_up.failed = True
+                        break
+                    catch_up.frames.append((current[-1], encode_result(result), {}))
+                    if len(current) > 1:
+                        del current[:-1]
+                    if len(catch_up.frames) % SLICE == 0:
+                        # A page of the log executes without awaiting: let
+                        # the loop breathe between slices of it.
+                        await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # its members are served on their own, which reports it
+            logger.exception("a shared catch-up failed")
+            catch_up.failed = True
+        if not replayed:
+            catch_up.failed = True
+        if catch_up.failed:
+            if self.catch_ups.get(catch_up.cursor) is catch_up:
+                del self.catch_ups[catch_up.cursor]
+            catch_up.frames = []
+            for member, _ in catch_up.joined:
+                if member in self.resuming:
+                    self.resuming.discard(member)
+                    member.owner.resume_failed(member)
+            catch_up.joined = []
+            return
+        catch_up.through = replayed[0]
+        # Members are brought live a slice at a time: ten thousand at once
+        # would hold the loop for as long as their frames take to write.
+        while catch_up.joined:
+            joined, catch_up.joined = catch_up.joined, []
+            for index, (member, joined_at) in enumerate(joined):
+                if member not in self.resuming:
+                    pass  # it left meanwhile
+                elif catch_up.through < joined_at:
+                    # It joined after this catch-up read the log, and events
+                    # went out since: a newer catch-up covers them.
+                    self._attach(member, catch_up.cursor, catch_up.after_id)
+                else:
+                    self._bring_live(member, catch_up)
+                if index % SLICE == SLICE - 1:
+                    await asyncio.sleep(0)
+
+    def _bring_live(self, member: Member, catch_up: CatchUp) -> None:
+        """Send a finished catch-up's frames to a member, then its own buffer."""
+        if len(catch_up.frames) > member.outbox.size // 2:
+            # More than its sink may queue: written as the reader takes them.
+            task = asyncio.create_task(self._paced(member, catch_up))
+            self._pacing.add(task)
+            task.add_done_callback(self._pacing.discard)
+            return
+        if catch_up.frames and member.position == catch_up.after_id:
+            # All of them (the usual case): one write for the socket.
+            member.outbox.put_all(*catch_up.all_frames(member))
+            member.position = max(member.position, catch_up.frames[-1][0])
+            self.stats.deliveries += len(catch_up.frames)
+        else:
+            sent = 0
+            for event_id, payload, frames in catch_up.frames:
+                sent += member.send(event_id, payload, frames)
+            self.stats.deliveries += sent
+        self.resuming.discard(member)
+        member.go_live(catch_up.through)
+
+    async def _paced(self, member: Member, catch_up: CatchUp) -> None:
+        sink = member.outbox
+        limit = max(1, sink.size // 2)
+        for event_id, payload, frames in catch_up.frames:
+            if member not in self.resuming:
+                return
+            self.stats.deliveries += member.send(event_id, payload, frames)
+            if sink.waiting >= limit:
+                await sink.room()
+        if member in self.resuming:
+            self.resuming.discard(member)
+            member.go_live(catch_up.through)
+
+    def leave(self, member: Member) -> None:
+        """Take a member out (it may still be catching up)."""
+        self.members.discard(member)
+        self.resuming.discard(member)
+
+    def end(self) -> None:
+        """The run is over: stop catching up, tell every member."""
+        for catch_up in self.catch_ups.values():
+            if catch_up.task is not None:
+                catch_up.task.cancel()
+        self.catch_ups.clear()
+        for task in self._pacing:
+            task.cancel()
+        started = self._following.is_set()
+        for member in list(self.members):
+            if member in self.resuming:
+                self.resuming.discard(member)
+                if started:
+                    member.owner.group_ended(member)
+                else:
+                    member.owner.resume_failed(member)
+            elif member.live:
+                member.owner.group_ended(member)
+        self.members.clear()
+
+    def stop(self) -> None:
+        """The last member left: cancel the run and what catches up."""
+        for catch_up in self.catch_ups.values():
+            if catch_up.task is not None:
+                catch_up.task.cancel()
+        self.catch_ups.clear()
+        for task in self._pacing:
+            task.cancel()
+        if self.task is not None:
+            self.task.cancel()

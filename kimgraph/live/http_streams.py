@@ -11,14 +11,19 @@ them:
 - heartbeats: an SSE comment every 15 s, a multipart `{}` part every 5 s (the
   class attributes below, which tests shorten);
 - a subscription's stream ends on its own only when its subscriber fell
-  behind (resolvers.streams, kimgraph.live.hub): the client is then told so
-  with a last SLOW_CONSUMER error, counted like a socket's 1013, and resumes
-  with its last cursor;
+  behind (resolvers.streams, kimgraph.live.hub, or a shared stream's queue):
+  the client is then told so with a last SLOW_CONSUMER error, counted like a
+  socket's 1013, and resumes with its last cursor; or when its shared run
+  failed (it just completes, as a socket's operation does);
 - each open stream is counted in /metrics and against the per-address cap,
   like a socket (kimgraph.live.addresses).
 
-The events themselves come from the hub as a socket's own operation's do:
-replay after `after`, then live, deduplicated at the seam, the queue bounded.
+A subscription that may share a run (kimgraph.live.shape) joins the same
+group as sockets (SharedStream): one execution and one JSON encoding per event
+for all of them, resumed with `after` by the group's shared catch-up, the seam
+deduplicated, at most KIMGRAPH_SUBSCRIBER_QUEUE_SIZE results waiting for the
+reader. Any other subscription takes its events from the hub as a socket's own
+operation does: replay after `after`, then live, the queue bounded.
 """
 
 from __future__ import annotations
@@ -26,7 +31,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from asyncio import FIRST_COMPLETED
-from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
@@ -50,8 +63,12 @@ from strawberry.subscriptions import (
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.graphql import OperationType
 
+from kimgraph.context import Context
 from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.connections import ConnectionRegistry
+from kimgraph.live.group import Member, event_position
+from kimgraph.live.shape import Shape
+from kimgraph.live.sharing import Sharing
 from kimgraph.live.slow_consumers import SlowConsumers
 
 logger = logging.getLogger("kimgraph.live.http_streams")
@@ -101,6 +118,25 @@ def refuse_unless_subscription(request: GraphQLRequestData) -> str | None:
     return NOT_A_SUBSCRIPTION
 
 
+class Encoded(dict[str, object]):
+    """A result a group has already encoded: its transport writes `json` as is.
+
+    Strawberry makes {"data": <this>} of it; encode_next below takes the
+    group's encoding instead of encoding the result again, once per stream.
+    """
+
+    __slots__ = ("json",)
+
+    def __init__(self, json: str) -> None:
+        super().__init__()
+        self.json = json
+
+
+def _encoded(response: Mapping[str, object]) -> str | None:
+    data = response.get("data")
+    return data.json if isinstance(data, Encoded) else None
+
+
 class SubscriptionsOnly:
     """A streaming transport that runs subscriptions and nothing else.
 
@@ -123,12 +159,26 @@ class ServerSentEvents(SubscriptionsOnly, SSETransport):
     def __init__(self) -> None:
         super().__init__(type(self).heartbeat_interval)
 
+    def encode_next(self, response: Any, encode_json: Any) -> str:
+        encoded = _encoded(response)
+        if encoded is None:
+            return super().encode_next(response, encode_json)
+        return self.encode_event("next", encoded)
+
 
 class Multipart(SubscriptionsOnly, MultipartSubscriptionTransport):
     """Apollo's multipart subscriptions: boundary "graphql", `{"payload": …}` parts."""
 
     # Seconds between `{}` heartbeat parts (the protocol asks for 5).
     heartbeat_interval: float = 5.0
+
+    def encode_next(self, response: Any, encode_json: Any) -> str:
+        encoded = _encoded(response)
+        if encoded is None:
+            return super().encode_next(response, encode_json)
+        return self.encode_multipart_data(
+            {"payload": response}, lambda _: '{"payload":' + encoded + "}"
+        )
 
 
 TRANSPORTS: Mapping[str, type[HTTPStreamTransport]] = {
@@ -251,7 +301,7 @@ async def _watched(
         revoked = GraphQLError(signed_in.reason, extensions={"code": "UNAUTHENTICATED"})
         yield ExecutionResult(data=None, errors=[revoked])
         return
-    if errors:
+    if errors or getattr(source, "completed", False):
         return
     SlowConsumers.closed += 1
     logger.info("ending a slow subscriber's HTTP stream")
@@ -279,3 +329,150 @@ async def _until_closed(
             yield result
     finally:
         closed.cancel()
+
+
+class _Queue:
+    """An HTTP stream's bounded queue of encoded results (a group member's sink)."""
+
+    __slots__ = ("_changed", "_frames", "_size", "overflowed")
+
+    def __init__(self, size: int) -> None:
+        self._frames: deque[str] = deque()
+        self._size = size
+        self._changed = asyncio.Event()
+        self.overflowed = False
+
+    @property
+    def waiting(self) -> int:
+        return len(self._frames)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def put(self, frame: str, wire: bytes | None = None) -> None:
+        if self.overflowed:
+            return
+        if len(self._frames) >= self._size:
+            SharedStream.overflows += 1
+            self.give_up()
+            return
+        self._frames.append(frame)
+        self._changed.set()
+
+    def put_all(self, frames: list[str], wire: bytes | None) -> None:
+        for frame in frames:
+            self.put(frame)
+
+    def give_up(self) -> None:
+        self.overflowed = True
+        self._frames.clear()
+        self._changed.set()
+
+    async def room(self) -> None:
+        while self._frames and not self.overflowed:
+            self._changed.clear()
+            await self._changed.wait()
+
+    def take(self) -> str | None:
+        if not self._frames:
+            return None
+        frame = self._frames.popleft()
+        self._changed.set()
+        return frame
+
+    async def changed(self) -> None:
+        self._changed.clear()
+        await self._changed.wait()
+
+
+OwnStream = Callable[[], Awaitable[Any]]
+
+
+class SharedStream:
+    """An HTTP subscription served by a shared group, as Strawberry's stream.
+
+    It yields results whose data is the group's encoding (Encoded). It ends
+    when its reader lets more than the queue size wait (watched() then sends
+    SLOW_CONSUMER), or when the shared run ends (`completed`: the client
+    resubscribes with its cursor). If the group cannot serve it (its run
+    cannot start, its catch-up reports CURSOR_EXPIRED), it runs Strawberry's
+    own stream instead (`own`), which reports the error as before.
+    """
+
+    # For tests and diagnosis: streams whose reader let too many results wait.
+    overflows: ClassVar[int] = 0
+
+    def __init__(
+        self,
+        sharing: Sharing,
+        shape: Shape,
+        context: Context,
+        cursor: str | None,
+        own: OwnStream,
+        queue_size: int,
+    ) -> None:
+        self._sharing = sharing
+        self._shape = shape
+        self._context = context
+        self._cursor = cursor
+        self._own = own
+        self._queue = _Queue(queue_size)
+        self._fallback = False
+        self.completed = False
+        self._results = self._run()
+
+    def __aiter__(self) -> SharedStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._results.__anext__()
+
+    async def aclose(self) -> None:
+        await self._results.aclose()
+
+    # The member's owner (kimgraph.live.group.Owner).
+
+    def group_ended(self, member: Member) -> None:
+        self.completed = True
+        self._queue.give_up()
+
+    def resume_failed(self, member: Member) -> None:
+        self._fallback = True
+        self._queue.give_up()
+
+    async def _run(self) -> AsyncGenerator[Any, None]:
+        member = Member("", self._queue, self, framed=False)
+        group = self._sharing.join(self._shape, self._context, member)
+        try:
+            after_id = event_position(self._cursor)
+            if after_id is not None:
+                assert self._cursor is not None
+                group.resume(member, self._cursor, after_id)
+            else:
+                await group.following_or_ended()
+                if group.ended:
+                    self._fallback = True
+                else:
+                    member.go_live(group.position)
+            queue = self._queue
+            while not self._fallback:
+                frame = queue.take()
+                if frame is not None:
+                    yield ExecutionResult(data=Encoded(frame), errors=None)
+                    continue
+                if queue.overflowed:
+                    break
+                await queue.changed()
+        finally:
+            self._sharing.leave(group, member)
+        if self._fallback and not self.completed:
+            # As without sharing: Strawberry's own stream reports the error.
+            source = await self._own()
+            try:
+                async for result in source:
+                    yield result
+            finally:
+                close = getattr(source, "aclose", None)
+                if close is not None:
+                    await close()

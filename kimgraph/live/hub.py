@@ -222,19 +222,30 @@ class Hub:
                 yield delivery
 
     async def replay(
-        self, stream: str, after_id: int, accepts: EventFilter
+        self,
+        stream: str,
+        after_id: int,
+        accepts: EventFilter,
+        on_read: Callable[[int], None] | None = None,
+        batch: int = REPLAY_BATCH,
     ) -> AsyncIterator[Delivery]:
-        """Matching logged events after a position, oldest first, up to the end."""
+        """Matching logged events after a position, oldest first, up to the end.
+
+        on_read is told the id of the last event of each page read (matching
+        or not) before that page's events are yielded.
+        """
         position = after_id
         while True:
-            events = await log.read_after(position, [stream], REPLAY_BATCH)
+            events = await log.read_after(position, [stream], batch)
             if not events:
                 return
             matching = [e for e in events if accepts(e)]
             payloads = await self.preparers[stream](matching) if matching else {}
+            position = events[-1].id
+            if on_read is not None:
+                on_read(position)
             for event in matching:
                 yield Delivery(event, payloads.get(event.id))
-            position = events[-1].id
 
     async def catch_up(self) -> None:
         """Read and deliver every event after the current position."""

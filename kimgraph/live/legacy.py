@@ -28,6 +28,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from kimgraph.context import Context
 from kimgraph.live.outbox import Outbox, socket_outbox
 from kimgraph.live.pinger import KA
+from kimgraph.outage import CLOSE_TRY_AGAIN, DatabaseUnavailableError
 
 if TYPE_CHECKING:
     from strawberry.http.async_base_view import AsyncWebSocketAdapter
@@ -115,7 +116,11 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             return
         self.connection_init_received = True
         self._cancel_init_timer()
-        await super().handle_connection_init(message)
+        try:
+            await super().handle_connection_init(message)
+        except DatabaseUnavailableError as exc:
+            await self.websocket.close(CLOSE_TRY_AGAIN, str(exc))
+            return
         if self.connection_acknowledged:
             outbox = self._outbox_for_socket()
             # The first `ka` at once, as Strawberry's own keep-alive did.

@@ -102,6 +102,27 @@ class Outbox:
         """Frames queued behind a send that has not finished."""
         return 0 if self._frames is None else len(self._frames)
 
+    @property
+    def size(self) -> int:
+        """Frames that may wait before the socket is closed with 1013."""
+        return self._size
+
+    def give_up(self) -> None:
+        """Close the socket with 1013 now: its reader fell too far behind."""
+        if self.overflowed or self.closed:
+            return
+        self.overflowed = True
+        self._frames = None
+        writer = self._writer
+        if writer is not None:
+            writer.cancel()
+        self._writer = asyncio.create_task(close_slow_consumer(self._socket))
+
+    async def room(self) -> None:
+        """Return once nothing waits behind a send (or nothing more is written)."""
+        while self._writer is not None and not (self.overflowed or self.closed):
+            await asyncio.wait({self._writer})
+
     def put(self, frame: str, wire: bytes | None = None) -> None:
         """Write or queue a frame; a full queue closes the socket with 1013.
 
@@ -127,16 +148,26 @@ class Outbox:
             return
         assert self._frames is not None
         if len(self._frames) >= self._size:
-            self._overflow(self._writer)
+            self.give_up()  # the close takes the writer's place
             return
         self._frames.append(frame)
 
-    def _overflow(self, writer: asyncio.Task[None]) -> None:
-        self.overflowed = True
-        self._frames = None
-        writer.cancel()
-        # The close takes the writer's place, so that close() waits for it.
-        self._writer = asyncio.create_task(close_slow_consumer(self._socket))
+    def put_all(self, frames: list[str], wire: bytes | None) -> None:
+        """Write or queue frames in order; `wire` is all of them encoded, if known.
+
+        A socket with nothing waiting that the direct writer may write to gets
+        them in one write (a catch-up of twenty frames: one system call).
+        """
+        if (
+            wire is not None
+            and self._writer is None
+            and not (self.overflowed or self.closed)
+            and self._direct is not None
+            and self._direct.write(wire)
+        ):
+            return
+        for frame in frames:
+            self.put(frame)
 
     def _refused(self) -> None:
         self.closed = True

@@ -10,13 +10,17 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from cross_web import AsyncHTTPRequestAdapter
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.schema.base import BaseSchema
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -28,15 +32,19 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
     SubscribeMessage,
 )
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from kimgraph.context import Context
+from kimgraph.live import http_streams
 from kimgraph.live.addresses import ConnectionsPerAddress
-from kimgraph.live.group import Group, Member, same_string
+from kimgraph.live.group import Group, Member, event_position, same_string
 from kimgraph.live.legacy import LegacyWSHandler
 from kimgraph.live.outbox import Outbox, socket_outbox
 from kimgraph.live.pinger import Pinger
 from kimgraph.live.runs import ReplayOnly
 from kimgraph.live.sharing import Sharing
+from kimgraph.live.shutdown import closing_on_restart
+from kimgraph.outage import CLOSE_TRY_AGAIN, DatabaseUnavailableError
 from kimgraph.settings import Settings
 
 logger = logging.getLogger("kimgraph.live.protocol")
@@ -64,12 +72,13 @@ class LiveDependencies:
 class SharedOperation(Operation[Context, None]):
     """An operation whose events come from a shared group while it is in one.
 
-    It holds the group's query string and, unless it resumes (then its own
-    variables, with the cursor, are given), the group's variables rather than
-    its own message's: ten thousand boards then hold one copy of them.
+    It holds the group's query string and the group's variables rather than
+    its own message's (ten thousand boards then hold one copy of them), and the
+    cursor of a member the group catches up, in case it must replay on its
+    own; only a member whose cursor is no event cursor keeps its own variables.
     """
 
-    __slots__ = ("group", "member")
+    __slots__ = ("cursor", "group", "member")
 
     def __init__(
         self,
@@ -78,6 +87,7 @@ class SharedOperation(Operation[Context, None]):
         group: Group,
         member: Member,
         resume_variables: dict[str, Any] | None,
+        cursor: str | None = None,
     ) -> None:
         super().__init__(
             handler,
@@ -88,6 +98,17 @@ class SharedOperation(Operation[Context, None]):
         )
         self.group: Group | None = group
         self.member = member
+        # The cursor of a member the group catches up (one string object for
+        # every board resuming from it), in case it must replay on its own.
+        self.cursor = cursor
+
+    def own_variables(self) -> dict[str, Any]:
+        """The operation's variables as its client sent them, cursor included."""
+        variables = dict(self.variables or {})
+        after = self.group.shape.after_variable if self.group is not None else None
+        if after is not None and self.cursor is not None:
+            variables[after] = self.cursor
+        return variables
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -99,7 +120,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     # For /metrics: connections of this process open now, and the `next`
     # messages sent by Strawberry's own path (operations that run alone, and
-    # the replay of a member that resumes); shared runs count their own.
+    # a member replaying on its own after its group could not catch it up);
+    # shared runs count their own, catch-ups included.
     open_connections: ClassVar[int] = 0
     own_next_messages: ClassVar[int] = 0
 
@@ -153,7 +175,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         self._cancel_init_timer()
-        await super().handle_connection_init(message)
+        try:
+            await super().handle_connection_init(message)
+        except DatabaseUnavailableError as exc:
+            await self.websocket.close(CLOSE_TRY_AGAIN, str(exc))
+            return
         if self.connection_acknowledged:
             self.live.pinger.add(self._outbox_for_socket())
 
@@ -182,13 +208,24 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await super().handle_subscribe(message)
             return
         variables = payload.get("variables") or {}
-        resumes = (
-            shape.after_variable is not None
-            and variables.get(shape.after_variable) is not None
+        cursor = (
+            variables.get(shape.after_variable)
+            if shape.after_variable is not None
+            else None
         )
+        resumes = cursor is not None
+        after_id = event_position(cursor)
         operation_id = same_string(message["id"])
         member = Member(operation_id, self._outbox_for_socket(), self)
         group = sharing.join(shape, self.context, member)
+        if after_id is not None:
+            # The group catches it up, shared with every member resuming from
+            # the same cursor: no task, no stream of its own.
+            cursor = same_string(cursor)
+            operation = SharedOperation(self, operation_id, group, member, None, cursor)
+            self.operations[operation_id] = operation
+            group.resume(member, cursor, after_id)
+            return
         operation = SharedOperation(
             self, operation_id, group, member, variables if resumes else None
         )
@@ -220,6 +257,26 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         _background(
             operation.send_operation_message({"id": operation.id, "type": "complete"})
         )
+
+    def resume_failed(self, member: Member) -> None:
+        """The group could not catch this member up: it replays on its own.
+
+        As before sharing: an error (CURSOR_EXPIRED, a run that cannot start)
+        reaches the client exactly as an unshared operation reports it.
+        """
+        operation = self.operations.get(member.operation_id)
+        if (
+            not isinstance(operation, SharedOperation)
+            or operation.member is not member
+            or operation.group is None
+            or operation.task is not None
+        ):
+            return
+        operation.variables = operation.own_variables()
+        operation.task = asyncio.create_task(
+            self._join(operation, operation.group, member, True)
+        )
+        operation.task.add_done_callback(self._task_done)
 
     async def _join(
         self,
@@ -294,6 +351,58 @@ class LiveView(GraphQL[Context, None]):
     # Set by the subclass's __init__, once it has its schema.
     live: LiveDependencies
 
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """A subscription streamed over HTTP joins the sockets' shared group.
+
+        If it may share a run (kimgraph.live.shape), it is a member like a
+        socket's operation, resumed by the same catch-up
+        (kimgraph.live.http_streams.SharedStream); anything else runs on
+        Strawberry's own path.
+        """
+
+        def own() -> Awaitable[
+            ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult
+        ]:
+            return super(LiveView, self).execute_operation(
+                request, request_adapter, request_data, context, root_value,
+                sub_response,
+            )  # fmt: skip
+
+        if (
+            isinstance(request_data, GraphQLRequestData)
+            and request_data.protocol in http_streams.STREAMED
+            and isinstance(request_data.query, str)
+        ):
+            sharing = self.live.sharing
+            shape = sharing.shape(
+                request_data.query, request_data.variables, request_data.operation_name
+            )
+            if shape is not None:
+                variables = request_data.variables or {}
+                cursor = (
+                    variables.get(shape.after_variable)
+                    if shape.after_variable is not None
+                    else None
+                )
+                if cursor is None or event_position(cursor) is not None:
+                    return http_streams.SharedStream(
+                        sharing,
+                        shape,
+                        context,
+                        cursor,
+                        own,
+                        self.live.settings.subscriber_queue_size,
+                    )
+        return await own()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A WebSocket is counted against its address's cap for all its life.
 
@@ -315,6 +424,7 @@ class LiveView(GraphQL[Context, None]):
             await send({"type": "websocket.close", "code": 1008, "reason": ""})
             return
         try:
-            await super().__call__(scope, receive, send)
+            # Accepted once SIGTERM came: closed with 1012 (kimgraph.live.shutdown).
+            await super().__call__(scope, receive, closing_on_restart(send))
         finally:
             addresses.release(key)

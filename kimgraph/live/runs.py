@@ -31,10 +31,14 @@ class ReplayOnly:
     """Send the logged events after the cursor, then end: a member catching up.
 
     on_replayed is called once, only if the replay reached the end of the log,
-    with the position it replayed through (the cursor if nothing matched).
+    with the position it read the log through (the cursor if the log held
+    nothing after it): every matching event up to there was sent. on_event, if
+    given, is called with each event's id just before the run yields it (a
+    group's shared catch-up records which event each result belongs to).
     """
 
     on_replayed: Callable[[int], None]
+    on_event: Callable[[int], None] | None = None
 
 
 StreamRun: TypeAlias = LiveOnly | ReplayOnly

@@ -48,17 +48,15 @@ class Sharing:
 
     def leave(self, group: Group, member: Member) -> None:
         """Take a member out; the last one out stops the run."""
-        group.members.discard(member)
+        group.leave(member)
         if not group.members and self.groups.get(group.shape.key) is group:
             del self.groups[group.shape.key]
-            if group.task is not None:
-                group.task.cancel()
+            group.stop()
 
     def _ended(self, group: Group) -> None:
         if self.groups.get(group.shape.key) is group:
             del self.groups[group.shape.key]
-        # Members still joining notice the end themselves (protocol's _join).
-        for member in list(group.members):
-            if member.live:
-                member.owner.group_ended(member)
-        group.members.clear()
+        # Live members and members catching up are told here; members waiting
+        # on their own for the run to follow notice the end themselves
+        # (protocol's _join).
+        group.end()

@@ -16,8 +16,18 @@ from kimgraph.models.aspirations import (
     AspirationVisibility,
 )
 from kimgraph.models.events import Event, EventLogState, Timer
+from kimgraph.models.idempotency import IdempotencyKey
 from kimgraph.models.kims import Kim, KimMember, KimRole
 from kimgraph.models.regions import Region, RegionLevel
+from kimgraph.models.warnings import (
+    WarningMessage,
+    WarningOutcome,
+    WarningPollerLease,
+    WarningReview,
+    WarningReviewReason,
+    WarningReviewStatus,
+    WarningThread,
+)
 
 __all__ = [
     "AccessToken",
@@ -35,10 +45,18 @@ __all__ = [
     "AspirationVisibility",
     "Event",
     "EventLogState",
+    "IdempotencyKey",
     "Kim",
     "KimMember",
     "KimRole",
     "Region",
     "RegionLevel",
     "Timer",
+    "WarningMessage",
+    "WarningOutcome",
+    "WarningPollerLease",
+    "WarningReview",
+    "WarningReviewReason",
+    "WarningReviewStatus",
+    "WarningThread",
 ]

@@ -31,6 +31,10 @@ class Account(Model):
     )
     kim_id: int | None
     is_active = fields.BooleanField(default=True)
+    # Set by a password reset: no token is issued until the owner picks a new
+    # password with accountPasswordChange (docs/operations.md, "Accounts").
+    must_change_password = fields.BooleanField(default=False)
+    deactivated_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:

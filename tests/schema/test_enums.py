@@ -32,6 +32,8 @@ DOMAIN_ENUMS: dict[str, type[enum.Enum]] = {
     "AspirationEventKind": aspiration_records.EventKind,
     "Role": Role,
     "UserErrorCode": ProblemCode,
+    "WarningReviewReason": models.WarningReviewReason,
+    "WarningReviewStatus": models.WarningReviewStatus,
 }
 
 

@@ -64,7 +64,7 @@ async def test_members_with_one_operation_id_share_one_frame_per_event() -> None
     members = [board.member("1") for board in boards] + [partner.member("sub-7")]
     for member in members:
         member.go_live(0)
-    frames: dict[str, tuple[str, bytes]] = {}
+    frames: dict[str, tuple[str, bytes | None]] = {}
     # when
     delivered = [member.deliver(3, payload(3), frames) for member in members]
     # then: one frame (and one encoding) per operation id, the same object

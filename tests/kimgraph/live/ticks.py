@@ -68,9 +68,13 @@ class Connection:
         self.socket = Socket()
         self.outbox = Outbox(self.socket, size=8)
         self.ended: list[Member] = []
+        self.failed: list[Member] = []
 
     def group_ended(self, member: Member) -> None:
         self.ended.append(member)
+
+    def resume_failed(self, member: Member) -> None:
+        self.failed.append(member)
 
     def member(self, operation_id: str) -> Member:
         """A new operation of this connection, not yet live."""
