@@ -72,6 +72,7 @@ LIST_BOUNDS: dict[str, Bound] = {
     "AnnouncementConnection.edges": PAGE,
     "AspirationConnection.edges": PAGE,
     "WarningReviewConnection.edges": PAGE,
+    "AccountConnection.edges": PAGE,
     "WarningReview.suggestedTargets": 60,
     "Provinsi.kabupatenKota": 50,
     "Kabupaten.kecamatan": 60,
@@ -103,6 +104,11 @@ LIST_BOUNDS: dict[str, Bound] = {
             "TokenRevoke",
             "WarningReviewPublish",
             "WarningReviewDismiss",
+            "AccountDeactivate",
+            "AccountReactivate",
+            "AccountPasswordReset",
+            "AccountRoleChange",
+            "AccountPasswordChange",
         )
     },
 }

@@ -1,4 +1,4 @@
-"""The `kimgraph` command: serve, regions, accounts, API keys, demo, schema."""
+"""The `kimgraph` command: serve, regions, accounts, API keys, demo, schema, backups."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from kimgraph import cli_errors, db, logs
+from kimgraph import backup, cli_errors, db, logs
 from kimgraph.accounts import auth
 from kimgraph.accounts import cli as accounts_cli
 from kimgraph.accounts.principals import Role
@@ -117,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="load fictional demo KIM, accounts and a partner key"
     )
     warnings_cli.add_parser(commands)
+    backup.add_parsers(commands)
     return parser
 
 
@@ -209,6 +210,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _serve(settings, args.host, args.port, args.workers)
     if args.command == "warnings":
         return warnings_cli.run(args, settings)
+    if args.command == "backup":
+        return backup.backup(settings.database_url, args.file, force=args.force)
+    if args.command == "restore":
+        return run_closing(backup.restore(settings.database_url, args.file))
     return run_closing(_admin(settings, args))
 
 

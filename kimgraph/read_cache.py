@@ -107,9 +107,12 @@ _MEMO_KEY = "kimgraph.read_cache.cacheable"
 _KEY = "read_cache_key"
 _UNTIL = "read_cache_until"
 _CACHEABLE = "read_cache_cacheable"
+_PROBE = "read_cache_probe"
 NEVER = datetime.max.replace(tzinfo=UTC)
 # Hashes of documents known not to be cacheable, kept so as not to look them up.
 MAX_UNCACHEABLE = 1024
+# Documents that executed once and were found cacheable: looked up from then on.
+MAX_CACHEABLE = 1024
 
 
 def visibility_class(principal: Principal) -> str | None:
@@ -211,6 +214,10 @@ class ReadCache:
         self._recheck: asyncio.Task[None] | None = None
         # Documents that executed and were found not cacheable: not looked up.
         self._uncacheable: set[str] = set()
+        # Documents that executed and were found cacheable. A document not yet
+        # seen is only run: a refused or unknown one costs no lookup and no
+        # read of the next announcement change.
+        self._cacheable: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -233,6 +240,9 @@ class ReadCache:
         """The cached answer to this request, or None (then keep() may store it)."""
         if not self.enabled or request.method != "POST":
             return None
+        media_type = request.headers.get("content-type", "").split(";")[0]
+        if media_type.strip().lower() != "application/json":
+            return None  # answered by the view (415, say), never from here
         principal = getattr(request.state, "principal", ANONYMOUS)
         visibility = visibility_class(principal)
         if visibility is None:
@@ -242,6 +252,9 @@ class ReadCache:
             return None
         document, variables, operation = identity
         if document in self._uncacheable:
+            return None
+        if document not in self._cacheable:
+            setattr(request.state, _PROBE, document)
             return None
         now = self._clock.now()
         await self._check_time(now)
@@ -261,14 +274,20 @@ class ReadCache:
 
     def keep(self, request: Request, response: Response) -> None:
         """Store the answer hit() missed, if it is a cacheable query's success."""
+        cacheable = getattr(request.state, _CACHEABLE, None)
+        probe: str | None = getattr(request.state, _PROBE, None)
+        if probe is not None:
+            # First sight of the document: learn whether it may be cached.
+            if cacheable is False:
+                _remember(self._uncacheable, probe, MAX_UNCACHEABLE)
+            elif cacheable:
+                _remember(self._cacheable, probe, MAX_CACHEABLE)
+            return
         key: Key | None = getattr(request.state, _KEY, None)
         if key is None:
             return
-        cacheable = getattr(request.state, _CACHEABLE, None)
         if cacheable is False:
-            if len(self._uncacheable) >= MAX_UNCACHEABLE:
-                self._uncacheable.clear()
-            self._uncacheable.add(key[0])
+            _remember(self._uncacheable, key[0], MAX_UNCACHEABLE)
         if not cacheable:
             return
         body = response.body
@@ -365,6 +384,13 @@ class ReadCache:
             f"kimgraph_read_cache_bytes {self.total_bytes}",
         ]
         return "\n".join(lines) + "\n"
+
+
+def _remember(documents: set[str], document: str, most: int) -> None:
+    """Add to a bounded set of document hashes (emptied when full)."""
+    if len(documents) >= most:
+        documents.clear()
+    documents.add(document)
 
 
 def _identity(body: bytes) -> tuple[str, str, str | None] | None:

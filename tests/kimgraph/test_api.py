@@ -64,5 +64,7 @@ def test_every_connection_is_returned_by_a_field_that_takes_first() -> None:
         "KimConnection",
         "AnnouncementConnection",
         "AspirationConnection",
+        "WarningReviewConnection",
+        "AccountConnection",
     }
     assert without_first == []
