@@ -132,12 +132,23 @@ async def position() -> int:
 
 
 async def check_cursor(event_id: int) -> None:
-    """CursorExpiredError if retention removed events right after event_id."""
+    """CursorExpiredError if retention removed events right after event_id.
+
+    A cursor past the newest event is refused the same way: this log never
+    handed it out (the database was restored from an older backup, say), and
+    new events would reuse its ids, so following it would skip them silently
+    (docs/operations.md, "Backups").
+    """
     state = await models.EventLogState.get_or_none(id=1)
     if state is not None and event_id < state.pruned_through:
         raise CursorExpiredError(
             "this cursor is older than the event log keeps; refetch, then "
             "subscribe with the new eventCursor"
+        )
+    if event_id > await position():
+        raise CursorExpiredError(
+            "this cursor is newer than the event log (was the database "
+            "restored?); refetch, then subscribe with the new eventCursor"
         )
 
 

@@ -107,6 +107,25 @@ async def test_retention_expires_old_cursors(ketapang: str, clock: FixedClock) -
     ]
 
 
+async def test_a_cursor_past_the_newest_event_is_refused(
+    ketapang: str, clock: FixedClock
+) -> None:
+    # given: a log whose newest event is the one just published (as after a
+    # restore from a backup taken before the client's cursor was handed out)
+    outcome = await announcements.publish(clock, nobody_listens, ROOT, draft("Baru"))
+    assert outcome.event_id is not None
+    await log.check_cursor(outcome.event_id)  # the newest is fine
+    # when
+    with pytest.raises(log.CursorExpiredError) as caught:
+        await log.check_cursor(outcome.event_id + 1)
+    # then
+    assert caught.value.code == "CURSOR_EXPIRED"
+    assert str(caught.value) == (
+        "this cursor is newer than the event log (was the database restored?); "
+        "refetch, then subscribe with the new eventCursor"
+    )
+
+
 async def test_due_timers_fire_once_even_when_two_loops_race(
     ketapang: str, clock: FixedClock
 ) -> None:
