@@ -7,8 +7,9 @@ operation name, media type, visibility class, event-log position, generation)
 and served again until any of them moves; docs/performance.md ("The read
 cache") says what is cached and why the answer is never stale.
 
-- Only documents whose every field is in CACHEABLE_FIELDS: data that changes
-  only through logged events (announcements) or through time at a known instant
+- Only documents whose every field is in CACHEABLE_FIELDS (kimgraph.cacheable,
+  with the other rules of what may be kept): data that changes only through
+  logged events (announcements) or through time at a known instant
   (validFrom, validUntil). KIM, region names (`kimgraph regions import` logs no
   event), aspirations (deadlines pass without a timer) and accounts are not.
 - Only the public visibility class: anonymous callers and partner keys, who read
@@ -25,80 +26,33 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from graphql import (
-    DocumentNode,
-    FieldNode,
-    GraphQLSchema,
-    OperationDefinitionNode,
-    OperationType,
-    TypeInfo,
-    TypeInfoVisitor,
-    Visitor,
-    get_named_type,
-    visit,
-)
+from graphql import DocumentNode, GraphQLSchema
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
-from kimgraph import models
-from kimgraph.accounts.principals import ANONYMOUS, Principal, Role
-from kimgraph.announcements.visibility import PUBLIC, Reader
+from kimgraph.accounts.principals import ANONYMOUS
 from kimgraph.byte_lru import ByteBoundedLru
+from kimgraph.cacheable import (
+    NEVER,
+    document_cacheable,
+    next_change,
+    request_identity,
+    visibility_class,
+)
 from kimgraph.clock import Clock, SystemClock
 from kimgraph.documents import DocumentCache
 from kimgraph.graphql_http import prefers_graphql_response
 
 logger = logging.getLogger("kimgraph.read_cache")
 
-_REGION_TYPES = (
-    "Region",
-    "Provinsi",
-    "Kabupaten",
-    "Kota",
-    "Kecamatan",
-    "Desa",
-    "Kelurahan",
-)
-# Fields whose answers change only through logged events or at an announcement's
-# validFrom/validUntil; None: every field of the type. Region names are left
-# out: `kimgraph regions import` renames without an event.
-CACHEABLE_FIELDS: dict[str, frozenset[str] | None] = {
-    "Query": frozenset({"announcements", "announcement"}),
-    "AnnouncementConnection": None,
-    "AnnouncementEdge": None,
-    "PageInfo": None,
-    "Announcement": frozenset(
-        {
-            "id",
-            "title",
-            "body",
-            "category",
-            "priority",
-            "status",
-            "targets",
-            "publishedBy",
-            "validFrom",
-            "validUntil",
-            "withdrawnAt",
-            "withdrawReason",
-            "revision",
-            "createdAt",
-            "updatedAt",
-        }
-    ),
-    **{name: frozenset({"id", "code", "level"}) for name in _REGION_TYPES},
-}
 GZIP_MINIMUM_BYTES = 1024  # as kimgraph.http_edge compresses
 GZIP_LEVEL = 9  # Starlette's GZipMiddleware's
 # What an entry weighs besides its bodies: its key, the dict and tuple slots.
@@ -108,77 +62,10 @@ _KEY = "read_cache_key"
 _UNTIL = "read_cache_until"
 _CACHEABLE = "read_cache_cacheable"
 _PROBE = "read_cache_probe"
-NEVER = datetime.max.replace(tzinfo=UTC)
 # Hashes of documents known not to be cacheable, kept so as not to look them up.
 MAX_UNCACHEABLE = 1024
 # Documents that executed once and were found cacheable: looked up from then on.
 MAX_CACHEABLE = 1024
-
-
-def visibility_class(principal: Principal) -> str | None:
-    """The class whose answers may be shared; None: this caller's are not cached.
-
-    Anonymous callers and partner keys read no scheduled announcement and no
-    personal data (docs/domain.md, "Personal data"): one class. Accounts may.
-    """
-    if principal.role in (None, Role.PARTNER) and Reader.of(principal) == PUBLIC:
-        return "public"
-    return None
-
-
-def document_cacheable(schema: GraphQLSchema, document: DocumentNode) -> bool:
-    """True if every operation is a query and every field is in CACHEABLE_FIELDS."""
-    if any(
-        isinstance(d, OperationDefinitionNode)
-        and d.operation is not OperationType.QUERY
-        for d in document.definitions
-    ):
-        return False
-    type_info = TypeInfo(schema)
-    outside = _Outside(type_info)
-    visit(document, TypeInfoVisitor(type_info, outside))
-    return not outside.found
-
-
-class _Outside(Visitor):
-    """Finds a field outside CACHEABLE_FIELDS (introspection included)."""
-
-    def __init__(self, type_info: TypeInfo) -> None:
-        super().__init__()
-        self.type_info = type_info
-        self.found = False
-
-    def enter_field(self, node: FieldNode, *_: Any) -> None:
-        name = node.name.value
-        if name == "__typename":
-            return
-        parent = get_named_type(self.type_info.get_parent_type())
-        if parent is None:
-            self.found = True
-            return
-        allowed = CACHEABLE_FIELDS.get(parent.name, frozenset())
-        if allowed is not None and name not in allowed:
-            self.found = True
-
-
-async def next_change(now: datetime) -> datetime:
-    """The first validFrom or validUntil after now: an answer may change at it.
-
-    Reads change at the instant itself (visible from validFrom, expired from
-    validUntil: kimgraph.announcements.records.status_of), so an answer read
-    at now holds until that instant, not including it.
-    """
-    live = models.Announcement.filter(withdrawn_at=None)
-    found: list[datetime] = []
-    for field in ("valid_from", "valid_until"):
-        first: list[Any] = list(
-            await live.filter(**{f"{field}__gt": now})
-            .order_by(field)
-            .limit(1)
-            .values_list(field, flat=True)
-        )
-        found.extend(t for t in first if isinstance(t, datetime))
-    return min(found, default=NEVER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +134,7 @@ class ReadCache:
         visibility = visibility_class(principal)
         if visibility is None:
             return None
-        identity = _identity(await request.body())
+        identity = request_identity(await request.body())
         if identity is None:
             return None
         document, variables, operation = identity
@@ -391,45 +278,6 @@ def _remember(documents: set[str], document: str, most: int) -> None:
     if len(documents) >= most:
         documents.clear()
     documents.add(document)
-
-
-def _identity(body: bytes) -> tuple[str, str, str | None] | None:
-    """(document hash, variables, operation name) of a single JSON request."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict) or not set(data) <= {
-        "query", "variables", "operationName", "extensions",
-    }:  # fmt: skip
-        return None
-    query, variables = data.get("query"), data.get("variables")
-    operation, extensions = data.get("operationName"), data.get("extensions")
-    if not (variables is None or isinstance(variables, dict)):
-        return None
-    if not (operation is None or isinstance(operation, str)):
-        return None
-    digest = None
-    if extensions is not None:
-        persisted = (
-            extensions.get("persistedQuery") if isinstance(extensions, dict) else None
-        )
-        if set(extensions or ()) != {"persistedQuery"} or not isinstance(
-            persisted, dict
-        ):
-            return None
-        digest = persisted.get("sha256Hash")
-        if persisted.get("version") != 1 or not isinstance(digest, str):
-            return None
-    if isinstance(query, str):
-        own = hashlib.sha256(query.encode("utf-8")).hexdigest()
-        if digest is not None and digest != own:
-            return None  # a hash mismatch is an error the view must give
-        digest = own
-    elif query is not None or digest is None:
-        return None
-    canonical = json.dumps(variables or {}, sort_keys=True, separators=(",", ":"))
-    return digest, canonical, operation
 
 
 def _response(entry: Entry, accept_encoding: str) -> Response:

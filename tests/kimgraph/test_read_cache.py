@@ -16,13 +16,13 @@ from starlette.responses import Response
 from kimgraph.accounts.principals import ANONYMOUS, Principal, Role
 from kimgraph.api import build_schema
 from kimgraph.app import create_app
-from kimgraph.clock import FixedClock
-from kimgraph.read_cache import (
-    ReadCache,
-    _identity,
+from kimgraph.cacheable import (
     document_cacheable,
+    request_identity,
     visibility_class,
 )
+from kimgraph.clock import FixedClock
+from kimgraph.read_cache import ReadCache
 from kimgraph.settings import Settings
 from tests.conftest import QueryLog, execute
 from tests.people import Cast
@@ -99,18 +99,18 @@ def test_a_document_and_its_hash_are_one_key() -> None:
     reordered = {"a": [2, 3], "region": HOME_DESA, "z": 1}
     persisted = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
     # when
-    with_document = _identity(
+    with_document = request_identity(
         json.dumps({"query": QUERY_BOARD, "variables": variables}).encode()
     )
-    with_hash = _identity(
+    with_hash = request_identity(
         json.dumps({"variables": reordered, "extensions": persisted}).encode()
     )
-    both = _identity(
+    both = request_identity(
         json.dumps(
             {"query": QUERY_BOARD, "variables": variables, "extensions": persisted}
         ).encode()
     )
-    named = _identity(
+    named = request_identity(
         json.dumps(
             {"query": QUERY_BOARD, "variables": variables, "operationName": "Board"}
         ).encode()
@@ -139,7 +139,7 @@ def test_a_document_and_its_hash_are_one_key() -> None:
     ],
 )
 def test_requests_the_cache_does_not_key(body: bytes) -> None:
-    assert _identity(body) is None
+    assert request_identity(body) is None
 
 
 @pytest.mark.parametrize(
