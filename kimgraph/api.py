@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from kimgraph import request_log
 from kimgraph.admission import Admission
 from kimgraph.context import Context
 from kimgraph.cost import PAGE, Bound, CostModel, OperationCosts
@@ -47,10 +48,15 @@ from resolvers.aspirations import (
     AspirationQueries,
     AspirationSubscriptions,
 )
+from resolvers.audit import AuditQueries
 from resolvers.kims import KimMutations, KimQueries
 from resolvers.nodes import NodeQueries
+from resolvers.presence import PresenceQueries
 from resolvers.regions import RegionQueries
+from resolvers.reports import ReportQueries
+from resolvers.units import UnitMutations, UnitQueries
 from resolvers.warnings import WarningMutations, WarningQueries
+from resolvers.webhooks import WebhookMutations, WebhookQueries
 from schema.common import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from schema.errors import ApiErrors, assign_code, is_unexpected
 from schema.regions import REGION_TYPES
@@ -73,6 +79,16 @@ LIST_BOUNDS: dict[str, Bound] = {
     "AspirationConnection.edges": PAGE,
     "WarningReviewConnection.edges": PAGE,
     "AccountConnection.edges": PAGE,
+    "BoardPresenceConnection.edges": PAGE,
+    # kimgraph.reports: every value of an enum, every region directly below.
+    "AspirationStats.byStatus": 12,
+    "AspirationStats.byCategory": 12,
+    "AspirationStats.byRegion": 120,
+    "AnnouncementStats.byCategory": 11,
+    "AnnouncementStats.byPriority": 3,
+    "AuditEntryConnection.edges": PAGE,
+    "UnitConnection.edges": PAGE,
+    "Unit.members": 100,  # kimgraph.units.management.MAX_MEMBERS
     "WarningReview.suggestedTargets": 60,
     "Provinsi.kabupatenKota": 50,
     "Kabupaten.kecamatan": 60,
@@ -85,6 +101,8 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Aspiration.history": 50,
     "Aspiration.responses": 50,
     "Query.apiKeys": 100,
+    "Query.webhooks": 100,  # kimgraph.webhooks.endpoints.MAX_ENDPOINTS
+    "WebhookDeliveryConnection.edges": PAGE,
     **{
         f"{payload}Payload.userErrors": 20
         for payload in (
@@ -109,6 +127,15 @@ LIST_BOUNDS: dict[str, Bound] = {
             "AccountPasswordReset",
             "AccountRoleChange",
             "AccountPasswordChange",
+            "AccountOfficeSet",
+            "UnitCreate",
+            "UnitUpdate",
+            "UnitMemberAdd",
+            "UnitMemberRemove",
+            "UnitArchive",
+            "WebhookSecret",
+            "Webhook",
+            "WebhookDelete",
         )
     },
 }
@@ -126,6 +153,11 @@ class Query(
     AccountQueries,
     NodeQueries,
     WarningQueries,
+    AuditQueries,
+    ReportQueries,
+    PresenceQueries,
+    UnitQueries,
+    WebhookQueries,
 ):
     pass
 
@@ -137,6 +169,8 @@ class Mutation(
     AnnouncementMutations,
     AspirationMutations,
     WarningMutations,
+    UnitMutations,
+    WebhookMutations,
 ):
     pass
 
@@ -194,6 +228,25 @@ class Schema(strawberry.Schema):
         InvalidOperationTypeError instead: the view answers 400 naming the
         Accept headers that stream.
         """
+        # Named and judged in the request's access line (kimgraph.request_log).
+        operation = request_log.begin(operation_name)
+        result = await self._execute(
+            query, variable_values, context_value, root_value, operation_name,
+            allowed_operation_types, operation_extensions,
+        )  # fmt: skip
+        operation.settle(result)
+        return result
+
+    async def _execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None,
+        context_value: Any | None,
+        root_value: Any | None,
+        operation_name: str | None,
+        allowed_operation_types: Iterable[OperationType] | None,
+        operation_extensions: dict[str, Any] | None,
+    ) -> ExecutionResult:
         allowed = set(allowed_operation_types or OperationType)
         try:  # a hash instead of the document (kimgraph.persisted)
             resolved = await self.persisted.resolve(query, operation_extensions)
@@ -275,6 +328,7 @@ def build_schema(settings: Settings) -> Schema:
         extensions=[
             ApiErrors,
             FreshLoaders,
+            request_log.NamesOperations,  # for the access line
             lambda: AddValidationRules(rules),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: CachedParsing(documents),

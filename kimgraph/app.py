@@ -14,13 +14,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 
-from kimgraph import announcements, aspirations, board, db, http_edge, memory
+from kimgraph import announcements, aspirations, board, db, http_edge, memory, presence
 from kimgraph.accounts.sign_in import SignInThrottle
 from kimgraph.announcements.queries import prepare_events
 from kimgraph.api import SHAREABLE_FIELDS, build_schema
 from kimgraph.aspirations.queries import prepare_events as prepare_aspiration_events
 from kimgraph.aspirations.submission import submission_limiter
 from kimgraph.clock import Clock, SystemClock
+from kimgraph.context import Context
 from kimgraph.events.bus import EventBus
 from kimgraph.events.memory import MemoryBus
 from kimgraph.events.redis_bus import RedisBus
@@ -29,11 +30,16 @@ from kimgraph.live.connections import ConnectionRegistry
 from kimgraph.live.credentials import CredentialCheck
 from kimgraph.live.hub import Hub
 from kimgraph.live.shutdown import RESTART
+from kimgraph.pii import erasure as pii_erasure
+from kimgraph.pii import keys as pii_keys
+from kimgraph.pii import store as pii_store
 from kimgraph.rate_limit import limit_store
+from kimgraph.request_log import RequestLog
 from kimgraph.settings import Settings
 from kimgraph.timers import TimerLoop
 from kimgraph.view import GraphQLView
 from kimgraph.warnings.service import start_poller
+from kimgraph.webhooks.dispatcher import Dispatcher
 
 logger = logging.getLogger("kimgraph.app")
 
@@ -78,6 +84,9 @@ def create_app(
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     aspirations.redaction.install()
+    # Reporter names and contacts encrypted at rest, erased after retention
+    # (docs/privacy.md); `kimgraph serve` has checked the secret already.
+    pii_keys.install(pii_store.keyring_from(settings))
     hub = Hub(
         bus if bus is not None else _event_bus(settings),
         {
@@ -93,21 +102,44 @@ def create_app(
         {**announcements.TIMER_HANDLERS, **aspirations.TIMER_HANDLERS},
         interval=settings.timer_interval_seconds,
         retention=timedelta(days=settings.event_retention_days),
+        hourly=[pii_erasure.hourly(timedelta(days=settings.pii_retention_days))],
     )
     connections = ConnectionRegistry()
     credential_check = CredentialCheck(
         clock, connections, interval=settings.credential_check_seconds
     )
+    # Which desa this process's boards show, written for every process to read.
+    board_sockets = presence.BoardSockets()
+    board_heartbeat = presence.Heartbeat(
+        clock, board_sockets, settings.board_heartbeat_seconds
+    )
     schema = build_schema(settings)
+    # Webhook bodies are the subscriptions' own events (docs/webhooks.md).
+    webhooks = Dispatcher(
+        clock,
+        schema,
+        Context(settings=settings, clock=clock, hub=hub),
+        hub.bus,
+        allow_local=settings.webhooks_allow_http,
+        concurrency=settings.webhooks_concurrency,
+        interval=settings.event_poll_seconds,
+    )
     view = GraphQLView(schema, SHAREABLE_FIELDS, settings, clock, connections, hub)
     limits = limit_store(settings.redis_url)
 
-    async def metrics_text(request: Request) -> Response:
-        """Prometheus metrics of this process (kimgraph.metrics)."""
-        body = metrics.render(
-            metrics.Sources(hub, view.live.sharing), bus_up=await _bus_ok(hub)
+    async def metrics_snapshot() -> metrics.Snapshot:
+        return metrics.snapshot(
+            metrics.Sources(hub, view.live.sharing),
+            bus_up=await _bus_ok(hub),
+            text=view.read_cache.metrics(),  # kimgraph.read_cache
         )
-        body += view.read_cache.metrics().encode()  # kimgraph.read_cache
+
+    # Of this process, or of every worker under --workers N (kimgraph.live.mirror).
+    published = metrics.Publisher(metrics_snapshot)
+
+    async def metrics_text(request: Request) -> Response:
+        """Prometheus metrics (kimgraph.live.metrics)."""
+        body = await published.render()
         return Response(body, media_type=metrics.CONTENT_TYPE)
 
     async def readyz(request: Request) -> Response:
@@ -132,10 +164,14 @@ def create_app(
         RESTART.install()  # sockets accepted once SIGTERM came get 1012
         if manage_database:
             await db.init(settings.database_url)
+        await pii_store.check(pii_keys.installed())
         await hub.bus.start()
         await hub.start()
         timer_loop.start()
         credential_check.start()
+        webhooks.start()
+        board_heartbeat.start()
+        published.start()
         poller = await start_poller(settings, clock, hub.announce)  # warnings.md
         # Start-up objects out of every collection, thresholds that keep both
         # pauses short and memory bounded (kimgraph.memory, docs/performance.md).
@@ -144,9 +180,12 @@ def create_app(
             yield
         finally:
             memory.stop_policy(gc_pauses)
+            await published.close()
             if poller is not None:
                 await poller.close()
             await credential_check.close()
+            await webhooks.close()
+            await board_heartbeat.close()
             await view.live.pinger.close()
             await timer_loop.close()
             await hub.close()
@@ -179,6 +218,9 @@ def create_app(
     )
     # The limits of tokenCreate and aspirationSubmit, shared through Redis when
     # it is configured (the resolvers find them with Context.app_object).
+    # An id, an access line and the request metrics for every request and socket.
+    app.add_middleware(RequestLog)
     app.state.sign_in_throttle = SignInThrottle(clock, limits)
+    setattr(app.state, presence.APP_STATE, board_sockets)  # found by the live path
     app.state.aspiration_submissions = submission_limiter(clock, limits)
     return app

@@ -27,13 +27,18 @@ from kimgraph import backup, cli_errors, db, logs
 from kimgraph.accounts import auth
 from kimgraph.accounts import cli as accounts_cli
 from kimgraph.accounts.principals import Role
+from kimgraph.audit import cli as audit_cli
 from kimgraph.cli_errors import CliError, Parser, id_argument
 from kimgraph.clock import SystemClock
 from kimgraph.demo import DEMO_BOARD, DEMO_KEY_REGION, load_demo
 from kimgraph.errors import Problem, ProblemCode, UserInputError
 from kimgraph.events.bus import Doorbell
+from kimgraph.live import mirror
+from kimgraph.pii import cli as pii_cli
 from kimgraph.regions import importer as region_import
+from kimgraph.reports import cli as reports_cli
 from kimgraph.settings import Settings, described
+from kimgraph.units import cli as units_cli
 from kimgraph.warnings import cli as warnings_cli
 
 logger = logging.getLogger("kimgraph.cli")
@@ -117,6 +122,10 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="load fictional demo KIM, accounts and a partner key"
     )
     warnings_cli.add_parser(commands)
+    audit_cli.add_parser(commands)
+    pii_cli.add_parser(commands)
+    units_cli.add_parser(commands)
+    reports_cli.add_parser(commands)
     backup.add_parsers(commands)
     return parser
 
@@ -192,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     # `serve` gives uvicorn logs.config, which replaces this (kimgraph.logs).
-    logging.basicConfig(level=settings.log_level.upper(), format=logs.FORMAT)
+    logs.basic(settings.log_level, settings.log_format)
     if settings.log_level != "debug":
         logging.getLogger("tortoise").setLevel(logging.WARNING)
     if args.command == "schema":
@@ -210,6 +219,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _serve(settings, args.host, args.port, args.workers)
     if args.command == "warnings":
         return warnings_cli.run(args, settings)
+    if args.command == "pii":
+        return run_closing(pii_cli.run(args, settings))
+    if args.command == "audit":
+        return run_closing(audit_cli.run(args, settings.database_url))
     if args.command == "backup":
         return backup.backup(settings.database_url, args.file, force=args.force)
     if args.command == "restore":
@@ -334,6 +347,7 @@ async def _demo(args: argparse.Namespace) -> int:
         "Replacing the demo credentials: the demo accounts get new passwords, and "
         "their old tokens and the old demo partner key stop working."
     )
+    await pii_cli.ready(Settings.from_env())  # the demo's reporters are encrypted
     async with _doorbell(Settings.from_env()) as doorbell:
         demo = await load_demo(SystemClock(), doorbell)
     print("Demo data loaded (all of it fictional, marked DEMO):")
@@ -389,6 +403,8 @@ _ADMIN_COMMANDS = {
     "apikeys list": _apikeys_list,
     "apikeys revoke": _apikeys_revoke,
     "demo": _demo,
+    **units_cli.COMMANDS,
+    **reports_cli.COMMANDS,
 }
 
 
@@ -404,12 +420,19 @@ async def open_database(settings: Settings) -> None:
 async def prepare_database(settings: Settings) -> None:
     """Everything `serve` needs of the database before it starts."""
     await open_database(settings)
+    await pii_cli.ready(settings)  # refuses a missing or wrong secret (privacy.md)
     await db.close()
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     _check_address(host, port)
     run_closing(prepare_database(settings))
+    with mirror.across_workers(workers):  # one scrape counts every worker
+        _run_uvicorn(settings, host, port, workers)
+    return 0
+
+
+def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "kimgraph.app:create_app",
         factory=True,
@@ -418,7 +441,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         workers=workers,
         log_level=settings.log_level,
         # No query string, frame payload or database message in any line.
-        log_config=logs.config(settings.log_level),
+        log_config=logs.config(settings.log_level, settings.log_format),
+        # kimgraph.request_log writes the access lines, with request ids.
+        access_log=False,
         ws_ping_interval=15,
         ws_ping_timeout=20,
         ws_per_message_deflate=False,
@@ -429,7 +454,6 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         # rolling restart waiting (docs/live-delivery.md, "Shutting down").
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
-    return 0
 
 
 def _check_address(host: str, port: int) -> None:

@@ -36,6 +36,10 @@ class CursorKind(enum.StrEnum):
     ASPIRATION = "asp"
     WARNING_REVIEW = "wrv"
     ACCOUNT = "acct"
+    WEBHOOK_DELIVERY = "whd"
+    BOARD = "brd"
+    AUDIT = "audit"
+    UNIT = "unit"
 
 
 def _wrap(text: str) -> str:

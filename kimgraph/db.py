@@ -20,6 +20,9 @@ _SQLITE_PRAGMAS = {
     "foreign_keys": "ON",
     "synchronous": "NORMAL",
     "busy_timeout": 5000,
+    # Deleted and overwritten content is zeroed, not left in free space: an
+    # erased or newly encrypted reporter name stays nowhere (docs/privacy.md).
+    "secure_delete": "ON",
 }
 
 

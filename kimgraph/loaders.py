@@ -28,6 +28,7 @@ from kimgraph.kims.queries import (
     members_by_kim_ids,
 )
 from kimgraph.regions.queries import children_by_codes, regions_by_codes
+from kimgraph.units.management import members_by_unit_ids, units_by_ids
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -117,6 +118,14 @@ class Loaders:
         self,
     ) -> DataLoader[int, list[models.AspirationResponse]]:
         return values_by_key(responses_by_ids)
+
+    @cached_property
+    def units_by_id(self) -> DataLoader[int, models.Unit | None]:
+        return rows_by_key(units_by_ids)
+
+    @cached_property
+    def unit_members_by_id(self) -> DataLoader[int, list[models.Account]]:
+        return values_by_key(members_by_unit_ids)
 
 
 class PerEventLoaders(StrawberryGraphQLCoreExecutionContext):

@@ -17,16 +17,29 @@ Three leaks this closes (issue 17, item 15, and item 4's log):
 
 Debug still logs every SQL statement, with its values except those of the
 aspiration tables (kimgraph.aspirations.redaction).
+
+Every line carries the id of the request it was logged for (kimgraph.request_log
+sets REQUEST_ID), and KIMGRAPH_LOG_FORMAT=json writes each line as one JSON
+object for log shippers (docs/operations.md, "Logs and metrics").
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# serve's lines add the process (one of --workers N) and the request id.
+SERVE_FORMAT = (
+    "%(asctime)s %(levelname)s %(name)s [%(process)d %(request_id)s] %(message)s"
+)
+# The id of the request (or WebSocket) being served, "-" outside one.
+REQUEST_ID: ContextVar[str] = ContextVar("kimgraph_request_id", default="-")
 WITHHELD = "[withheld: may hold personal data]"
 # Modules whose exceptions may carry stored or refused values in their message.
 DATABASE_MODULES = ("asyncpg", "sqlite3", "aiosqlite", "tortoise", "pypika")
@@ -139,12 +152,64 @@ class WithholdFrames(logging.Filter):
         return True
 
 
-def config(level: str) -> dict[str, Any]:
+class WithRequestId(logging.Filter):
+    """Stamps each record with the id of the request it was logged for."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, request id, pid.
+
+    An access line (kimgraph.request_log) adds its fields. The traceback is the
+    one WithholdDatabaseErrors left, when it rewrote the record.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", REQUEST_ID.get()),
+            "pid": record.process,
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, default=str)
+
+
+def basic(level: str, log_format: str) -> None:
+    """Every command's logging, `serve`'s until uvicorn applies config().
+
+    In the format KIMGRAPH_LOG_FORMAT asks for: a log shipper reading `serve`
+    gets JSON from its first line.
+    """
+    handler = logging.StreamHandler()
+    handler.addFilter(WithRequestId())
+    handler.addFilter(WithholdDatabaseErrors())
+    formatter = JsonLines() if log_format == "json" else logging.Formatter(FORMAT)
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=level.upper(), handlers=[handler])
+
+
+def config(level: str, log_format: str = "text") -> dict[str, Any]:
     """The dictConfig of `kimgraph serve`, given to uvicorn (every worker applies it).
 
-    uvicorn's own formats are kept; the root logger gets KIMgraph's.
+    In text, uvicorn's own formats are kept and the root logger gets
+    KIMgraph's; in json, every handler writes JsonLines.
     """
     filters = {
+        "request_id": {"()": f"{__name__}.WithRequestId"},
         "database_errors": {"()": f"{__name__}.WithholdDatabaseErrors"},
         "query_strings": {"()": f"{__name__}.DropQueryStrings"},
         "frames": {"()": f"{__name__}.WithholdFrames"},
@@ -169,7 +234,7 @@ def config(level: str) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "filters": filters,
         "formatters": {
-            "kimgraph": {"format": FORMAT},
+            "kimgraph": {"format": SERVE_FORMAT},
             "uvicorn": {
                 "()": "uvicorn.logging.DefaultFormatter",
                 "fmt": "%(levelprefix)s %(message)s",
@@ -180,21 +245,22 @@ def config(level: str) -> dict[str, Any]:
                 "fmt": '%(levelprefix)s %(client_addr)s - "%(request_line)s" '
                 "%(status_code)s",
             },
+            "json": {"()": f"{__name__}.JsonLines"},
         },
         "handlers": {
-            "kimgraph": _stream("kimgraph", "stderr"),
-            "uvicorn": _stream("uvicorn", "stderr"),
-            "access": _stream("access", "stdout"),
+            "kimgraph": _stream("kimgraph", "stderr", log_format),
+            "uvicorn": _stream("uvicorn", "stderr", log_format),
+            "access": _stream("access", "stdout", log_format),
         },
         "loggers": loggers,
         "root": {"handlers": ["kimgraph"], "level": level.upper()},
     }
 
 
-def _stream(formatter: str, stream: str) -> dict[str, Any]:
+def _stream(formatter: str, stream: str, log_format: str) -> dict[str, Any]:
     return {
         "class": "logging.StreamHandler",
-        "formatter": formatter,
+        "formatter": "json" if log_format == "json" else formatter,
         "stream": f"ext://sys.{stream}",
-        "filters": ["database_errors"],
+        "filters": ["request_id", "database_errors"],
     }

@@ -34,7 +34,16 @@ class Settings:
     redis_url: str | None = setting(
         None, "redis://host:6379/0: event bus and rate limits shared by processes"
     )
-    secret_key: str | None = setting(None, "reserved")
+    # Reporters' personal data at rest (docs/privacy.md).
+    secret_key: str | None = setting(
+        None, "encrypts reporter names and contacts (32+ characters); keep it safe"
+    )
+    secret_key_previous: str | None = setting(
+        None, "the replaced secret, read during `kimgraph pii rotate-key`"
+    )
+    pii_retention_days: int = setting(
+        365, "days after closing that a reporter's name and contact are erased"
+    )
     event_retention_days: int = setting(30, "days the event log keeps events")
     max_body_bytes: int = setting(1_048_576, "larger request bodies get HTTP 413")
     ws_max_bytes: int = setting(
@@ -50,6 +59,9 @@ class Settings:
     )
     graphiql: bool = setting(True, "0 turns the GraphiQL page off")
     log_level: str = setting("info", "critical, error, warning, info or debug")
+    log_format: str = setting(
+        "text", "text, or json: every log line one JSON object, for log shippers"
+    )
     ws_ping_seconds: float = setting(15.0, "server ping interval on WebSockets")
     timer_interval_seconds: float = setting(
         1.0, "how often scheduled publication and expiry are checked"
@@ -63,6 +75,9 @@ class Settings:
     )
     ws_max_per_address: int = setting(
         200, "open WebSockets one client address may hold"
+    )
+    board_heartbeat_seconds: float = setting(
+        10.0, "how often a process records its boards' presence (docs/presence.md)"
     )
     legacy_ws: bool = setting(True, "0 turns the legacy graphql-ws protocol off")
     query_timeout_seconds: float = setting(
@@ -85,6 +100,10 @@ class Settings:
     warnings_aliases: str | None = setting(
         None, "CSV file of `spelling,region code` lines for BMKG's other spellings"
     )
+    webhooks_allow_http: bool = setting(
+        False, "1 lets webhooks use http:// and loopback or private addresses"
+    )
+    webhooks_concurrency: int = setting(16, "most webhook requests in flight")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -93,7 +112,9 @@ class Settings:
         return cls(
             database_url=_database_url(env),
             redis_url=_redis_url(env),
-            secret_key=env.get("KIMGRAPH_SECRET_KEY") or None,
+            secret_key=_secret(env, "KIMGRAPH_SECRET_KEY"),
+            secret_key_previous=_secret(env, "KIMGRAPH_SECRET_KEY_PREVIOUS"),
+            pii_retention_days=_positive_int(env, "KIMGRAPH_PII_RETENTION_DAYS", 365),
             event_retention_days=_positive_int(
                 env, "KIMGRAPH_EVENT_RETENTION_DAYS", 30
             ),
@@ -105,6 +126,7 @@ class Settings:
             allowed_origins=_allowed_origins(env),
             graphiql=_switch(env, "KIMGRAPH_GRAPHIQL", True),
             log_level=_log_level(env),
+            log_format=_log_format(env),
             ws_ping_seconds=_positive_float(env, "KIMGRAPH_WS_PING_SECONDS", 15.0),
             timer_interval_seconds=_positive_float(
                 env, "KIMGRAPH_TIMER_INTERVAL_SECONDS", 1.0
@@ -117,6 +139,9 @@ class Settings:
                 env, "KIMGRAPH_CREDENTIAL_CHECK_SECONDS", 30.0
             ),
             ws_max_per_address=_positive_int(env, "KIMGRAPH_WS_MAX_PER_ADDRESS", 200),
+            board_heartbeat_seconds=_positive_float(
+                env, "KIMGRAPH_BOARD_HEARTBEAT_SECONDS", 10.0
+            ),
             legacy_ws=_switch(env, "KIMGRAPH_LEGACY_WS", True),
             query_timeout_seconds=_positive_float(
                 env, "KIMGRAPH_QUERY_TIMEOUT_SECONDS", 10.0
@@ -133,7 +158,26 @@ class Settings:
             ),
             warnings_kabupaten=env.get("KIMGRAPH_WARNINGS_KABUPATEN") or None,
             warnings_aliases=env.get("KIMGRAPH_WARNINGS_ALIASES") or None,
+            webhooks_allow_http=_switch(env, "KIMGRAPH_WEBHOOKS_ALLOW_HTTP", False),
+            webhooks_concurrency=_positive_int(
+                env, "KIMGRAPH_WEBHOOKS_CONCURRENCY", 16
+            ),
         )
+
+
+MIN_SECRET_LENGTH = 32
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """A secret long enough that HKDF needs no stretching (docs/privacy.md)."""
+    raw = env.get(name) or None
+    if raw is not None and len(raw) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"{name} must be at least {MIN_SECRET_LENGTH} characters, got "
+            f"{len(raw)}; make one with `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`"
+        )
+    return raw
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -296,6 +340,16 @@ def _log_level(env: Mapping[str, str]) -> str:
         raise SettingsError(
             f"KIMGRAPH_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}"
         )
+    return raw.strip().lower()
+
+
+LOG_FORMATS = ("text", "json")  # kimgraph.logs.config
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    raw = env.get("KIMGRAPH_LOG_FORMAT") or "text"
+    if raw.strip().lower() not in LOG_FORMATS:
+        raise SettingsError(f"KIMGRAPH_LOG_FORMAT must be text or json, got {raw!r}")
     return raw.strip().lower()
 
 

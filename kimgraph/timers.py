@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -19,6 +19,8 @@ logger = logging.getLogger("kimgraph.timers")
 
 # Fires one due row (entity id, due time) inside the claiming transaction.
 Handler = Callable[[log.Transaction, int, datetime], Awaitable[None]]
+# Work done once an hour with the time (e.g. kimgraph.pii.erasure); idempotent.
+Hourly = Callable[[datetime], Awaitable[object]]
 BATCH = 100
 
 
@@ -82,8 +84,10 @@ class TimerLoop:
         *,
         interval: float = 1.0,
         retention: timedelta = timedelta(days=30),
+        hourly: Sequence[Hourly] = (),
     ) -> None:
         self.clock = clock
+        self.hourly = hourly
         self.doorbell = doorbell
         self.handlers = handlers
         self.interval = interval
@@ -101,7 +105,7 @@ class TimerLoop:
                 await self._task
 
     async def tick(self) -> None:
-        """One round: fire what is due, prune if an hour has passed."""
+        """One round: fire what is due; prune and the hourly jobs if an hour passed."""
         await fire_due(self.clock, self.doorbell, self.handlers)
         now = self.clock.now()
         if self._last_prune is None or now - self._last_prune >= timedelta(hours=1):
@@ -109,6 +113,8 @@ class TimerLoop:
             removed = await log.prune(now - self.retention)
             if removed:
                 logger.info("event retention removed %d events", removed)
+            for job in self.hourly:
+                await job(now)
 
     async def _run(self) -> None:
         while True:

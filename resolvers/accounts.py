@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from kimgraph import models
-from kimgraph.accounts import auth, management
+from kimgraph.accounts import auth, management, offices
 from kimgraph.accounts.authorization import Action, Decision, decide, enforce, in_scope
 from kimgraph.accounts.principals import Role as DomainRole
 from kimgraph.context import Info
@@ -18,6 +18,7 @@ from kimgraph.regions.codes import validate
 from schema.accounts import (
     Account,
     AccountDeactivatePayload,
+    AccountOfficeSetPayload,
     AccountPasswordChangeInput,
     AccountPasswordChangePayload,
     AccountPasswordResetPayload,
@@ -208,6 +209,28 @@ class AccountMutations:
             info.context.clock, info.context.principal, decode_id("Account", id)
         )
         return AccountReactivatePayload(account=Account.from_model(row))
+
+    @mutation(
+        "Name the office an account speaks for (ADMIN, within its region): what "
+        "`publishedBy` shows on its announcements from now on. Null or blank goes "
+        "back to the office derived from its role and region. At most 200 "
+        "characters. Its tokens stay valid."
+    )
+    async def account_office_set(
+        self,
+        info: Info,
+        id: AccountId,
+        office: Annotated[
+            str | None,
+            strawberry.argument(
+                description='e.g. "Dinas Pekerjaan Umum"; null: derived'
+            ),
+        ],
+    ) -> AccountOfficeSetPayload:
+        row = await offices.set_office(
+            info.context.clock, info.context.principal, decode_id("Account", id), office
+        )
+        return AccountOfficeSetPayload(account=Account.from_model(row))
 
     @mutation(
         "Give an account a one-time password (ADMIN, within its region) and revoke "

@@ -81,8 +81,8 @@ async def aspiration_node(info: Info, type_name: str, key: str) -> Aspiration | 
 class AspirationQueries:
     @strawberry.field(
         description="The aspiration with this id if the viewer may read it (an "
-        "officer or admin whose scope holds it, a KIM or partner app of its region, "
-        "the reporter's KIM); null otherwise."
+        "officer or admin whose scope holds it, a member of the unit it is disposed "
+        "to, a KIM or partner app of its region, the reporter's KIM); null otherwise."
     )
     async def aspiration(self, info: Info, id: AspirationId) -> Aspiration | None:
         key = decode_id("Aspiration", id)
@@ -215,6 +215,11 @@ class AspirationMutations:
                 duplicate_of_id=(
                     (decode_id("Aspiration", duplicate_of) or 0)
                     if duplicate_of is not None
+                    else None
+                ),
+                unit_id=(
+                    (decode_id("Unit", input.unit_id) or 0)
+                    if input.unit_id is not None
                     else None
                 ),
             ),

@@ -86,7 +86,10 @@ class KimMutations:
         )
         return KimRegisterPayload(kim=Kim.from_model(row))
 
-    @mutation("Change a KIM's name, decree number or founding date.")
+    @mutation(
+        "Change a KIM's name, decree number or founding date (ADMIN or OFFICER in "
+        "scope, or the KIM's own account; another KIM is FORBIDDEN)."
+    )
     async def kim_update(
         self,
         info: Info,
@@ -108,7 +111,10 @@ class KimMutations:
         )
         return KimUpdatePayload(kim=Kim.from_model(row))
 
-    @mutation("Add a member to a KIM; a KIM has at most one KETUA.")
+    @mutation(
+        "Add a member to a KIM; a KIM has at most one KETUA (ADMIN or OFFICER in "
+        "scope, or the KIM's own account)."
+    )
     async def kim_member_add(
         self,
         info: Info,
@@ -129,7 +135,10 @@ class KimMutations:
             kim=Kim.from_model(kim), member=KimMember.from_model(member)
         )
 
-    @mutation("Remove a member from its KIM.")
+    @mutation(
+        "Remove a member from its KIM (ADMIN or OFFICER in scope, or the KIM's own "
+        "account)."
+    )
     async def kim_member_remove(
         self,
         info: Info,

@@ -15,6 +15,7 @@ from kimgraph.regions.codes import InvalidRegionCode, validate
 from resolvers.accounts import account_node
 from resolvers.announcements import announcement_node
 from resolvers.aspirations import aspiration_node
+from resolvers.units import unit_node
 from schema.accounts import ApiKey
 from schema.common import Node
 from schema.kims import KimMember, load_kim
@@ -70,6 +71,7 @@ RESOLVERS_BY_TYPE: dict[str, Callable[[Info, str, str], Awaitable[Node | None]]]
     "Aspiration": aspiration_node,
     "ApiKey": _api_key,
     "Account": account_node,
+    "Unit": unit_node,
 }
 
 

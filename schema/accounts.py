@@ -10,7 +10,9 @@ from typing import Self
 import strawberry
 
 from kimgraph import models
+from kimgraph.accounts.offices import derived_office
 from kimgraph.accounts.principals import Principal
+from kimgraph.accounts.principals import Role as DomainRole
 from kimgraph.context import Info
 from kimgraph.cursors import CursorKind, encode_cursor, encode_id
 from schema.common import (
@@ -153,10 +155,23 @@ class Account(Node):
     deactivated_at: datetime | None = strawberry.field(
         description="When it was deactivated; null while active."
     )
+    named_office: strawberry.Private[str | None] = None
 
     @strawberry.field(description="Opaque global id; pass it to `node(id:)`.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(encode_id("Account", self.key))
+
+    @strawberry.field(
+        description="The office it speaks for, shown as `publishedBy` of its "
+        "announcements: the one an ADMIN named (accountOfficeSet), else derived "
+        'from its role and region ("Kantor Kecamatan Delta Pawan", "Diskominfo '
+        'Kabupaten Ketapang", a KIM\'s name; docs/domain.md, "Offices").'
+    )
+    async def office(self) -> str:
+        if self.named_office:
+            return self.named_office
+        role = DomainRole(self.role.name)
+        return await derived_office(role, self.region_code, self.kim_key)
 
     @strawberry.field(description="The region whose subtree is its scope.")
     async def scope(self, info: Info) -> Region:
@@ -180,6 +195,7 @@ class Account(Node):
             must_change_password=row.must_change_password,
             created_at=row.created_at,
             deactivated_at=row.deactivated_at,
+            named_office=row.office,
         )
 
     @classmethod
@@ -214,6 +230,14 @@ class AccountDeactivatePayload:
 class AccountReactivatePayload:
     account: Account | None = strawberry.field(
         default=None, description="The account, active again; null on userErrors."
+    )
+    user_errors: list[UserError] = user_errors_field("Why nothing changed.")
+
+
+@strawberry.type(description="The result of accountOfficeSet.")
+class AccountOfficeSetPayload:
+    account: Account | None = strawberry.field(
+        default=None, description="The account; null on userErrors."
     )
     user_errors: list[UserError] = user_errors_field("Why nothing changed.")
 

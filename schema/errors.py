@@ -60,4 +60,7 @@ class ApiErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
         masked.extensions = {"code": INTERNAL}
+        # Never formatted: the live layer tells a lost database from a bug by it
+        # (kimgraph.live.event_outages).
+        masked.original_error = error.original_error
         return masked

@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from argon2 import PasswordHasher
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from kimgraph import db as kimgraph_db
+from kimgraph.accounts import auth
 from kimgraph.app import create_app
 from kimgraph.clock import FixedClock
 from kimgraph.regions import importer as region_import
@@ -23,6 +25,23 @@ from tests.people import Cast, make_cast
 from tests.services import database
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+# Argon2id at its cheapest, for accounts made and checked in this process: the
+# production parameters (argon2-cffi's defaults, 64 MiB and 3 passes, ~0.1-0.4 s
+# a hash here) are slow on purpose, and hundreds of tests make or check one.
+# A hash keeps its parameters, so checks follow whoever hashed. Servers started
+# as processes (tests/e2e) and tests/kimgraph/accounts/test_auth.py's check of
+# the parameters keep the real ones.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+PRODUCTION_HASHER = auth._hasher
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Accounts made in this process hash with CHEAP_HASHER."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "_hasher", CHEAP_HASHER)
+        patch.setattr(auth, "_DUMMY_HASH", CHEAP_HASHER.hash("unknown username"))
+        yield
 
 
 @pytest.fixture(params=BACKENDS)

@@ -46,6 +46,9 @@ class FaultRecord:
     ended: float
     detail: str = ""
     dead: list[tuple[float, float]] = field(default_factory=list)  # no process up
+    # A process's database connections were cut: 503 (docs/http.md, "When the
+    # database does not answer") is the truthful answer then, and is retried.
+    unavailable: list[tuple[float, float]] = field(default_factory=list)
     recover_s: float | None = None
 
 

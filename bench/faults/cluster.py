@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
 import httpx
@@ -35,6 +36,7 @@ ADMIN_PASSWORD = "kata-sandi-faults-123"
 ADMIN_REGION = "61.04"
 STARTUP_DEADLINE_S = 120.0
 STOP_DEADLINE_S = 30.0
+CONNECT_ATTEMPTS = 4
 # HAProxy marks a server down after `fall` failed checks `inter` apart.
 CHECK_INTER_MS = 1000
 OBSERVE = "observe layer4 error-limit 1 on-error mark-down"
@@ -117,8 +119,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+async def connect(url: str) -> Any:
+    """An asyncpg connection, given time: under load a connect can take > 10 s."""
+    for attempt in range(CONNECT_ATTEMPTS):
+        try:
+            return await asyncpg.connect(url, timeout=30)
+        except (TimeoutError, OSError):
+            if attempt == CONNECT_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(1)
+    raise AssertionError("unreachable")
+
+
 async def _admin(url: str, statement: str) -> None:
-    conn = await asyncpg.connect(url, timeout=10)
+    conn = await connect(url)
     try:
         await conn.execute(statement)
     finally:
@@ -364,7 +378,7 @@ class Cluster:
         if not ports:
             return 0
         name = self.database_url.rsplit("/", 1)[1]
-        conn = await asyncpg.connect(POSTGRES_URL + "postgres", timeout=10)
+        conn = await connect(POSTGRES_URL + "postgres")
         try:
             rows = await conn.fetch(
                 "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity "

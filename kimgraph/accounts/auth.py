@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.transactions import in_transaction
 
-from kimgraph import models
+from kimgraph import audit, models
 from kimgraph.accounts.principals import ACCOUNT_ROLES, ANONYMOUS, Principal, Role
 from kimgraph.accounts.sign_in import SignInThrottle as SignInThrottle
 from kimgraph.clock import Clock
@@ -142,15 +143,27 @@ async def create_account(
     if problems:
         raise UserInputError(*problems)
     assert region_code is not None
-    return await models.Account.create(
-        username=username,
-        display_name=display_name or username,
-        password_hash=await hash_password(password),
-        role=role,
-        region_id=region_code,
-        kim_id=kim.id if kim is not None else None,
-        created_at=clock.now(),
-    )
+    password_hash = await hash_password(password)
+    async with in_transaction() as conn:
+        account = await models.Account.create(
+            username=username,
+            display_name=display_name or username,
+            password_hash=password_hash,
+            role=role,
+            region_id=region_code,
+            kim_id=kim.id if kim is not None else None,
+            created_at=clock.now(),
+            using_db=conn,
+        )
+        await audit.record(
+            conn,
+            None,
+            audit.AuditAction.ACCOUNT_CREATE,
+            audit.target("Account", account.id),
+            {"username": username, "role": str(role), "region": region_code},
+            at=account.created_at,
+        )
+    return account
 
 
 async def issue_token(
@@ -170,6 +183,16 @@ async def issue_token(
     taken = await throttle.attempt(client, username) if throttle else None
     account = await models.Account.get_or_none(username=username, is_active=True)
     if not await password_matches(account, password):
+        # Written on its own: nothing changed. The typed username is kept only
+        # when it names an account: it may be a password typed in the wrong box.
+        await audit.record(
+            None,
+            None if account is None else account_principal(account),
+            audit.AuditAction.SIGN_IN_FAILURE,
+            audit.target("Account", account.id if account else None),
+            {"client": client},
+            at=clock.now(),
+        )
         raise UserInputError(
             Problem(ProblemCode.INVALID_CREDENTIALS, "wrong username or password", None)
         )
@@ -185,7 +208,17 @@ async def issue_token(
                 ["input", "password"],
             )
         )
-    return await issue_account_token(clock, account, ttl)
+    async with in_transaction() as conn:
+        token, row = await issue_account_token(clock, account, ttl)
+        await audit.record(
+            conn,
+            account_principal(account, row.id),
+            audit.AuditAction.SIGN_IN,
+            audit.target("Account", account.id),
+            {"client": client},
+            at=row.created_at,
+        )
+    return token, row
 
 
 async def password_matches(account: models.Account | None, password: str) -> bool:
@@ -210,9 +243,25 @@ async def issue_account_token(
 
 async def revoke_token(clock: Clock, token_id: int) -> bool:
     """Revoke a token; False if it was already revoked."""
-    updated = await models.AccessToken.filter(id=token_id, revoked_at=None).update(
-        revoked_at=clock.now()
-    )
+    now = clock.now()
+    async with in_transaction() as conn:
+        row = await models.AccessToken.get(id=token_id, using_db=conn).select_related(
+            "account"
+        )
+        updated = (
+            await models.AccessToken.filter(id=token_id, revoked_at=None)
+            .using_db(conn)
+            .update(revoked_at=now)
+        )
+        if updated:
+            await audit.record(
+                conn,
+                account_principal(row.account, token_id),
+                audit.AuditAction.SIGN_OUT,
+                audit.target("Account", row.account.id),
+                {},
+                at=now,
+            )
     return bool(updated)
 
 
@@ -230,13 +279,23 @@ async def create_api_key(
     if problems:
         raise UserInputError(*problems)
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    row = await models.ApiKey.create(
-        name=name,
-        region_id=region_code,
-        key_hash=digest(key),
-        prefix=key[:10],
-        created_at=clock.now(),
-    )
+    async with in_transaction() as conn:
+        row = await models.ApiKey.create(
+            name=name,
+            region_id=region_code,
+            key_hash=digest(key),
+            prefix=key[:10],
+            created_at=clock.now(),
+            using_db=conn,
+        )
+        await audit.record(
+            conn,
+            None,
+            audit.AuditAction.API_KEY_CREATE,
+            audit.target("ApiKey", row.id),
+            {"name": name, "region": region_code},
+            at=row.created_at,
+        )
     return key, row
 
 
@@ -255,7 +314,16 @@ async def revoke_api_key(clock: Clock, key_id: int) -> models.ApiKey:
         )
     if row.revoked_at is None:
         row.revoked_at = clock.now()
-        await row.save(update_fields=["revoked_at"])
+        async with in_transaction() as conn:
+            await row.save(update_fields=["revoked_at"], using_db=conn)
+            await audit.record(
+                conn,
+                None,
+                audit.AuditAction.API_KEY_REVOKE,
+                audit.target("ApiKey", row.id),
+                {"name": row.name},
+                at=row.revoked_at,
+            )
     return row
 
 
@@ -292,11 +360,22 @@ async def _token_principal(clock: Clock, token: str) -> Principal:
         raise InvalidCredentials("the token is unknown or revoked; sign in again")
     if row.expires_at <= clock.now():
         raise InvalidCredentials("the token has expired; sign in again")
-    return account_principal(row.account, token_id=row.id)
+    units: frozenset[int] = frozenset()
+    if row.account.role is Role.OFFICER:
+        # One indexed query, for officers only (docs/domain.md, "Units").
+        units = frozenset(
+            member.unit_id
+            for member in await models.UnitMember.filter(
+                account_id=row.account.id, unit__archived_at__isnull=True
+            ).only("unit_id")
+        )
+    return account_principal(row.account, token_id=row.id, unit_ids=units)
 
 
 def account_principal(
-    account: models.Account, token_id: int | None = None
+    account: models.Account,
+    token_id: int | None = None,
+    unit_ids: frozenset[int] = frozenset(),
 ) -> Principal:
     """Who an account is, signed in with the token `token_id` if given."""
     return Principal(
@@ -307,6 +386,7 @@ def account_principal(
         username=account.username,
         kim_id=account.kim_id,
         token_id=token_id,
+        unit_ids=unit_ids,
     )
 
 

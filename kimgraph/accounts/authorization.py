@@ -21,6 +21,9 @@ class Action(enum.Enum):
     ASPIRATION_HANDLE = "move aspirations through their workflow"
     ASPIRATION_RESPOND = "respond to aspirations"
     ASPIRATION_MODERATE = "moderate aspirations"
+    AUDIT_READ = "read the audit log"
+    UNIT_MANAGE = "list and manage units"
+    WEBHOOK_MANAGE = "manage partner webhooks"
     SIGNED_IN = "act as a signed-in caller"
 
 
@@ -42,6 +45,9 @@ _ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.ASPIRATION_HANDLE: frozenset({Role.ADMIN, Role.OFFICER, Role.KIM}),
     Action.ASPIRATION_RESPOND: frozenset({Role.ADMIN, Role.OFFICER}),
     Action.ASPIRATION_MODERATE: frozenset({Role.ADMIN, Role.OFFICER}),
+    Action.AUDIT_READ: frozenset({Role.ADMIN}),
+    Action.UNIT_MANAGE: frozenset({Role.ADMIN}),
+    Action.WEBHOOK_MANAGE: frozenset({Role.ADMIN}),
     Action.SIGNED_IN: frozenset(Role),
 }
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kimgraph import models
-from kimgraph.accounts import management
+from kimgraph.accounts import management, offices
 from kimgraph.accounts.principals import Role
 from kimgraph.cli_errors import CliError, id_argument
 from kimgraph.clock import SystemClock
@@ -51,6 +51,17 @@ def add_commands(commands: Any) -> None:
     set_role.add_argument("--region", help="code of the region of its new scope")
     set_role.add_argument(
         "--kim", type=id_argument("Kim"), help="the KIM's number or id (role KIM)"
+    )
+    set_office = commands.add_parser(
+        "set-office", help="name the office its announcements are from"
+    )
+    set_office.add_argument("account", help="its global id or username")
+    office = set_office.add_mutually_exclusive_group(required=True)
+    office.add_argument("--office", help='e.g. "Dinas Pekerjaan Umum"')
+    office.add_argument(
+        "--derived",
+        action="store_true",
+        help="back to the office its role and region give (docs/domain.md)",
     )
 
 
@@ -170,6 +181,21 @@ async def _set_role(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _set_office(args: argparse.Namespace) -> int:
+    account = await offices.set_office(
+        SystemClock(),
+        None,
+        await account_number(args.account),
+        None if args.derived else args.office,
+    )
+    named = "named" if account.office else "derived"
+    print(
+        f"account {account.username} speaks for "
+        f"{await offices.account_office(account)} ({named})"
+    )
+    return 0
+
+
 Command = Callable[[argparse.Namespace], Awaitable[int]]
 
 
@@ -193,4 +219,5 @@ COMMANDS: dict[str, Command] = {
     "accounts reactivate": _plain(_reactivate),
     "accounts reset-password": _plain(_reset_password),
     "accounts set-role": _plain(_set_role),
+    "accounts set-office": _plain(_set_office),
 }

@@ -14,10 +14,11 @@ from datetime import datetime
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from kimgraph import models
+from kimgraph import audit, models
 from kimgraph.accounts.auth import (
     MIN_PASSWORD_LENGTH,
     TOKEN_TTL,
+    account_principal,
     hash_password,
     issue_account_token,
     password_matches,
@@ -157,11 +158,20 @@ async def deactivate(
     account = await _target(principal, account_id)
     async with in_transaction():
         await _keep_an_admin(account, "deactivated")
+        was_active = account.is_active
         if account.is_active:
             account.is_active = False
             account.deactivated_at = clock.now()
             await account.save(update_fields=["is_active", "deactivated_at"])
         revoked = await _revoke_tokens(clock, account.id)
+        await audit.record(
+            None,
+            principal,
+            audit.AuditAction.ACCOUNT_DEACTIVATE,
+            audit.target("Account", account.id),
+            {"active": [was_active, False], "revokedSessions": len(revoked)},
+            at=clock.now(),
+        )
     return Changed(account, revoked)
 
 
@@ -170,10 +180,20 @@ async def reactivate(
 ) -> models.Account:
     """Let a deactivated account sign in again; its old tokens stay revoked."""
     account = await _target(principal, account_id)
-    if not account.is_active:
-        account.is_active = True
-        account.deactivated_at = None
-        await account.save(update_fields=["is_active", "deactivated_at"])
+    async with in_transaction():
+        was_active = account.is_active
+        if not account.is_active:
+            account.is_active = True
+            account.deactivated_at = None
+            await account.save(update_fields=["is_active", "deactivated_at"])
+        await audit.record(
+            None,
+            principal,
+            audit.AuditAction.ACCOUNT_REACTIVATE,
+            audit.target("Account", account.id),
+            {"active": [was_active, True]},
+            at=clock.now(),
+        )
     return account
 
 
@@ -188,6 +208,14 @@ async def reset_password(
     async with in_transaction():
         await account.save(update_fields=["password_hash", "must_change_password"])
         revoked = await _revoke_tokens(clock, account.id)
+        await audit.record(
+            None,
+            principal,
+            audit.AuditAction.ACCOUNT_PASSWORD_RESET,
+            audit.target("Account", account.id),
+            {"revokedSessions": len(revoked)},
+            at=clock.now(),
+        )
     return Changed(account, revoked), password
 
 
@@ -271,6 +299,7 @@ async def change_role(
     new_kim = kim.id if kim is not None else None
     if (role, region, new_kim) == (account.role, account.region_id, account.kim_id):
         return Changed(account, [])
+    before = {"role": str(account.role), "region": account.region_id}
     async with in_transaction():
         if role is not Role.ADMIN:
             await _keep_an_admin(account, "demoted")
@@ -280,6 +309,18 @@ async def change_role(
         await account.save(update_fields=["role", "region_id", "kim_id"])
         # A socket keeps the principal it opened with: sign in again as the new role.
         revoked = await _revoke_tokens(clock, account.id)
+        await audit.record(
+            None,
+            principal,
+            audit.AuditAction.ACCOUNT_ROLE_CHANGE,
+            audit.target("Account", account.id),
+            {
+                "before": before,
+                "after": {"role": str(role), "region": region},
+                "kim": audit.target("Kim", new_kim).id,
+            },
+            at=clock.now(),
+        )
     return Changed(account, revoked)
 
 
@@ -351,4 +392,12 @@ async def change_password(
         await account.save(update_fields=["password_hash", "must_change_password"])
         revoked = await _revoke_tokens(clock, account.id)
         token, row = await issue_account_token(clock, account, TOKEN_TTL)
+        await audit.record(
+            None,
+            account_principal(account, row.id),
+            audit.AuditAction.ACCOUNT_PASSWORD_CHANGE,
+            audit.target("Account", account.id),
+            {"revokedSessions": len(revoked)},
+            at=row.created_at,
+        )
     return PasswordChanged(account, revoked, token, row.expires_at)

@@ -30,6 +30,8 @@ class Principal:
     kim_id: int | None = None
     token_id: int | None = None
     api_key_id: int | None = None
+    # The units an OFFICER acts as, read when it signs in (kimgraph.units).
+    unit_ids: frozenset[int] = frozenset()
 
     @property
     def is_anonymous(self) -> bool:

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kimgraph import models, timers
+from kimgraph import audit, models, timers
 from kimgraph.accounts.authorization import Action, enforce, in_scope
+from kimgraph.accounts.offices import office_of
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.announcements.changes import bump, conflict, managed, readable
 from kimgraph.announcements.records import EventKind, Status, record_event, status_of
@@ -38,6 +39,8 @@ class Draft:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     kim_id: int | None = None
+    # The warning review this publishes, if any: audited as the review's decision.
+    review_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +91,7 @@ async def publish(
             priority=draft.priority,
             kim_id=kim.id if kim else None,
             publisher_id=principal.account_id,
-            published_by=kim.name if kim else principal.display_name,
+            published_by=kim.name if kim else await office_of(principal),
             valid_from=valid_from,
             valid_until=draft.valid_until,
             created_at=now,
@@ -106,6 +109,23 @@ async def publish(
             await timers.schedule(tx.conn, TIMER_PUBLISH, row.id, valid_from)
         if draft.valid_until is not None:
             await timers.schedule(tx.conn, TIMER_EXPIRE, row.id, draft.valid_until)
+        await audit.record(
+            tx.conn,
+            principal,
+            audit.AuditAction.ANNOUNCEMENT_PUBLISH
+            if draft.review_id is None
+            else audit.AuditAction.WARNING_REVIEW_PUBLISH,
+            audit.target("Announcement", row.id)
+            if draft.review_id is None
+            else audit.target("WarningReview", draft.review_id),
+            {
+                "announcement": audit.target("Announcement", row.id).id,
+                "title": title,
+                "priority": draft.priority.name,
+                "targets": targets,
+            },
+            at=now,
+        )
     return Outcome(row, event_id, targets)
 
 
@@ -192,6 +212,17 @@ async def update(
         elif changes.valid_until is not None:
             await timers.schedule(tx.conn, TIMER_EXPIRE, row.id, changes.valid_until)
         event_id = await _public_event(tx, row, EventKind.UPDATED, now)
+        await audit.record(
+            tx.conn,
+            principal,
+            audit.AuditAction.ANNOUNCEMENT_UPDATE,
+            audit.target("Announcement", row.id),
+            {
+                "changed": sorted(set(values) - {"updated_at", "revision"}),
+                "revision": row.revision,
+            },
+            at=now,
+        )
     return Outcome(row, event_id)
 
 
@@ -234,6 +265,14 @@ async def withdraw(
         await timers.cancel(tx.conn, TIMER_PUBLISH, row.id)
         await timers.cancel(tx.conn, TIMER_EXPIRE, row.id)
         event_id = await _public_event(tx, row, EventKind.WITHDRAWN, now)
+        await audit.record(
+            tx.conn,
+            principal,
+            audit.AuditAction.ANNOUNCEMENT_WITHDRAW,
+            audit.target("Announcement", row.id),
+            {"reason": reason},
+            at=now,
+        )
     return Outcome(row, event_id)
 
 
@@ -264,6 +303,7 @@ async def relay(
 
     relayable(row)
     new_of(found.targets)
+    relayer = await office_of(principal)  # an office, never a login
     async with log.transaction(doorbell) as tx:
         # The revision first: on PostgreSQL it locks the row, so two relays of
         # it run one after the other, and the second reads the first's targets.
@@ -278,9 +318,17 @@ async def relay(
             await models.AnnouncementTarget.create(
                 announcement=row,
                 region_id=code,
-                relayed_by=principal.display_name,
+                relayed_by=relayer,
                 added_at=now,
                 using_db=tx.conn,
             )
         event_id = await _public_event(tx, row, EventKind.UPDATED, now)
+        await audit.record(
+            tx.conn,
+            principal,
+            audit.AuditAction.ANNOUNCEMENT_RELAY,
+            audit.target("Announcement", row.id),
+            {"added": new},
+            at=now,
+        )
     return Outcome(row, event_id, new)

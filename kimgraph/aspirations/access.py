@@ -2,7 +2,8 @@
 
 The personal-data rule (UU PDP 27/2022; docs/domain.md) lives here and only here:
 the reporter's name and contact reach the reporter's KIM, officers whose scope
-holds the aspiration and admins; no event, partner or public view carries them.
+holds the aspiration, the members of the unit it is disposed to (unless it is
+ANONYMOUS) and admins; no event, partner or public view carries them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, replace
 from kimgraph import models
 from kimgraph.accounts.authorization import in_scope
 from kimgraph.accounts.principals import Principal, Role
+from kimgraph.aspirations.workflow import acts_as_unit
 from kimgraph.models import AspirationVisibility
 
 WITHHELD_CONFIDENTIAL = "(rahasia)"
@@ -79,6 +81,11 @@ def is_staff_over(principal: Principal, region_code: str) -> bool:
 
 def access_for(principal: Principal, row: models.Aspiration) -> Access | None:
     """What principal may read of the aspiration; None: it is out of reach."""
+    if acts_as_unit(principal, row.unit_id):
+        # The unit handles it wherever its members' scope lies; as LAPOR!'s
+        # "anonim", an ANONYMOUS reporter stays unnamed to it.
+        anonymous = row.visibility is AspirationVisibility.ANONYMOUS
+        return Access(content=True, personal_data=not anonymous, internal=True)
     if is_staff_over(principal, row.region_id):
         return FULL
     if is_reporters_kim(principal, row):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from kimgraph import models
+from kimgraph import audit, models
 from kimgraph.accounts.authorization import Action, enforce
 from kimgraph.accounts.principals import Principal
 from kimgraph.aspirations.access import access_for
@@ -36,6 +36,7 @@ from kimgraph.errors import (
 from kimgraph.events import log
 from kimgraph.events.bus import Doorbell
 from kimgraph.models.aspirations import AspirationStatus
+from kimgraph.units.management import disposition
 
 MAX_NOTE = 2_000
 MAX_UNIT = 200
@@ -53,6 +54,8 @@ class Step:
     public_note: str | None = None
     assigned_unit: str | None = None
     duplicate_of_id: int | None = None
+    # The unit to dispose to; 0 stands for an id given but not one of a unit.
+    unit_id: int | None = None
 
 
 async def reachable(
@@ -106,20 +109,17 @@ async def transition(
     if row.version != step.expected_version:
         raise conflict(row.version, step.expected_version)
     problems: list[Problem] = []
+    free_text = checked_text(step.assigned_unit, MAX_UNIT, "assignedUnit", problems)
     text = StepText(
         note=checked_text(step.note, MAX_NOTE, "note", problems),
         public_note=checked_text(step.public_note, MAX_NOTE, "publicNote", problems),
-        assigned_unit=checked_text(
-            step.assigned_unit, MAX_UNIT, "assignedUnit", problems
-        ),
+        assigned_unit=free_text,
         duplicate_of_id=step.duplicate_of_id,
+        unit_id=step.unit_id,
     )
     now = clock.now()
     actor = actor_for(
-        principal,
-        region_code=row.region_id,
-        kim_id=row.kim_id,
-        assigned_unit=row.assigned_unit,
+        principal, region_code=row.region_id, kim_id=row.kim_id, unit_id=row.unit_id
     )
     problems += _misplaced(step.target, text)
     try:
@@ -132,12 +132,16 @@ async def transition(
                 public_note=text.public_note,
                 assigned_unit=text.assigned_unit,
                 duplicate_of_id=text.duplicate_of_id,
+                unit_id=text.unit_id,
             ),
             now=now,
             due_at=row.due_at,
         )
     except GuardFailed as failed:
         raise UserInputError(*failed.problems, *problems) from None
+    if plan.target is AspirationStatus.DISPOSED and not problems:
+        sent = await disposition(row.region_id, text.unit_id, free_text, problems)
+        text = replace(text, unit_id=sent.unit_id, assigned_unit=sent.name)
     if plan.target is AspirationStatus.DUPLICATE and text.duplicate_of_id is not None:
         await _check_duplicate(principal, row, text.duplicate_of_id, problems)
     if problems:
@@ -160,15 +164,18 @@ async def transition(
 
 def _misplaced(target: AspirationStatus, text: StepText) -> list[Problem]:
     """Inputs that belong to another kind of step: refused, not silently dropped."""
-    problems = []
-    if text.assigned_unit is not None and target is not AspirationStatus.DISPOSED:
-        problems.append(
-            Problem(
-                ProblemCode.INVALID,
-                "assignedUnit applies only when moving to DISPOSED",
-                ["input", "assignedUnit"],
-            )
+    problems = [
+        Problem(
+            ProblemCode.INVALID,
+            f"{field} applies only when moving to DISPOSED",
+            ["input", field],
         )
+        for field, value in (
+            ("assignedUnit", text.assigned_unit),
+            ("unitId", text.unit_id),
+        )
+        if value is not None and target is not AspirationStatus.DISPOSED
+    ]
     if text.duplicate_of_id is not None and target is not AspirationStatus.DUPLICATE:
         problems.append(
             Problem(
@@ -193,10 +200,7 @@ async def respond(
     enforce(principal, Action.ASPIRATION_RESPOND)
     row = await reachable(principal, aspiration_id)
     actor = actor_for(
-        principal,
-        region_code=row.region_id,
-        kim_id=row.kim_id,
-        assigned_unit=row.assigned_unit,
+        principal, region_code=row.region_id, kim_id=row.kim_id, unit_id=row.unit_id
     )
     if not actor.capacities & {Capacity.VERIFIER, Capacity.UNIT}:
         raise ForbiddenError("only a verifier or the assigned unit may respond")
@@ -237,6 +241,13 @@ async def moderate(
     """Hide an aspiration's content from public views, or show it again."""
     enforce(principal, Action.ASPIRATION_MODERATE)
     row = await reachable(principal, aspiration_id)
+    # Moderation is the region's (docs/aspiration-workflow.md): a unit that
+    # reaches an aspiration only as its unit does not hide it.
+    actor = actor_for(
+        principal, region_code=row.region_id, kim_id=row.kim_id, unit_id=row.unit_id
+    )
+    if Capacity.VERIFIER not in actor.capacities:
+        raise ForbiddenError("only a verifier may moderate an aspiration")
     problems: list[Problem] = []
     why = checked_text(reason, MAX_REASON, "reason", problems)
     if hidden and why is None:
@@ -268,4 +279,13 @@ async def moderate(
             raise invalid("the aspiration was moderated meanwhile; reload it", "id")
         await row.refresh_from_db(using_db=tx.conn)
         event_id = await log_event(tx, row, EventKind.MODERATED, now)
+        # The reason stays out: it may quote the hidden text (docs/audit.md).
+        await audit.record(
+            tx.conn,
+            principal,
+            audit.AuditAction.ASPIRATION_MODERATE,
+            audit.target("Aspiration", row.id),
+            {"hidden": [not hidden, hidden]},
+            at=now,
+        )
     return Outcome(row, event_id)

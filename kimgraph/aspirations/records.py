@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kimgraph import models, timers
-from kimgraph.aspirations.workflow import Deadline, TransitionPlan
+from kimgraph.aspirations.workflow import Capacity, Deadline, TransitionPlan
 from kimgraph.errors import Problem, ProblemCode, UserInputError
 from kimgraph.events import log
 from kimgraph.models.aspirations import AspirationStatus
@@ -56,6 +56,8 @@ class StepText:
     public_note: str | None = None
     assigned_unit: str | None = None
     duplicate_of_id: int | None = None
+    # The unit disposed to; assigned_unit is then its name.
+    unit_id: int | None = None
 
 
 def conflict(current: int, expected: int) -> UserInputError:
@@ -105,10 +107,18 @@ async def apply_step(
         "updated_at": at,
         "due_at": plan.next_due_at(at, row.due_at),
     }
+    # The unit the step acts for, as the history row records it.
+    acted_for = (
+        row.unit_id
+        if plan.acting_as in (Capacity.UNIT, Capacity.ADMIN_FOR_UNIT)
+        else None
+    )
     if plan.target is AspirationStatus.DISPOSED:
         values["assigned_unit"] = text.assigned_unit
+        values["unit_id"] = text.unit_id
     elif plan.target is AspirationStatus.VERIFIED:
         values["assigned_unit"] = None
+        values["unit_id"] = None
     if plan.target is AspirationStatus.DUPLICATE:
         values["duplicate_of_id"] = text.duplicate_of_id
     # The conditional update is the lock: of two steps from one version, one wins.
@@ -132,6 +142,9 @@ async def apply_step(
         note=text.note,
         public_note=text.public_note,
         assigned_unit=values.get("assigned_unit"),
+        unit_id=(
+            text.unit_id if plan.target is AspirationStatus.DISPOSED else acted_for
+        ),
         at=at,
         using_db=tx.conn,
     )

@@ -30,6 +30,8 @@ class Capacity(enum.StrEnum):
 
     VERIFIER = "a verifier"
     UNIT = "the assigned unit"
+    # An ADMIN taking a unit's step, with a reason (docs/aspiration-workflow.md).
+    ADMIN_FOR_UNIT = "an ADMIN for the unit"
     REPORTER_KIM = "the reporter's KIM"
     TIMER = "the timer"
 
@@ -42,6 +44,7 @@ class Guard(enum.Enum):
     RESPONSIBLE_PARTY = ("publicNote", "publicNote must say who is responsible instead")
     RESPONSE = ("publicNote", "publicNote must carry the response to the reporter")
     ASSIGNED_UNIT = ("assignedUnit", "assignedUnit must name the unit to dispose to")
+    ADMIN_REASON = ("note", "an ADMIN acting for the unit must give the reason in note")
     DUPLICATE_OF = ("duplicateOfId", "duplicateOfId must name the earlier aspiration")
 
     def problem(self, source: AspirationStatus, target: AspirationStatus) -> Problem:
@@ -167,23 +170,40 @@ TIMER = Actor(frozenset({Capacity.TIMER}))
 """The server's deadline loop."""
 
 
+def acts_as_unit(principal: Principal, unit_id: int | None) -> bool:
+    """Whether principal is an OFFICER member of the unit (None: no unit)."""
+    return (
+        principal.role is Role.OFFICER
+        and unit_id is not None
+        and unit_id in principal.unit_ids
+    )
+
+
 def actor_for(
     principal: Principal,
     *,
     region_code: str,
     kim_id: int | None,
-    assigned_unit: str | None,
-    unit_name: str | None = None,
+    unit_id: int | None = None,
 ) -> Actor:
-    """What principal may act as on an aspiration of this region, KIM and unit."""
-    # Accounts have no unit yet: an officer is the unit in scope, or by unit_name.
+    """What principal may act as on an aspiration of this region, KIM and unit.
+
+    unit_id is the unit the aspiration is disposed to. Disposed to a unit, only
+    its members are the unit, and they are not its verifiers: the verifier is
+    an officer of the region who is not acting as the unit. Without one (before
+    disposition, or disposed by free text before units), any officer in scope
+    is the unit, as before.
+    """
     capacities: set[Capacity] = set()
     scoped = in_scope(principal, region_code)
-    if principal.role in (Role.ADMIN, Role.OFFICER) and scoped:
+    member = acts_as_unit(principal, unit_id)
+    if principal.role is Role.ADMIN and scoped:
         capacities.add(Capacity.VERIFIER)
-    if principal.role is Role.OFFICER and (
-        scoped or (assigned_unit is not None and unit_name == assigned_unit)
-    ):
+        if unit_id is not None:
+            capacities.add(Capacity.ADMIN_FOR_UNIT)
+    if principal.role is Role.OFFICER and scoped and not member:
+        capacities.add(Capacity.VERIFIER)
+    if member or (principal.role is Role.OFFICER and scoped and unit_id is None):
         capacities.add(Capacity.UNIT)
     if principal.role is Role.KIM and kim_id is not None and principal.kim_id == kim_id:
         capacities.add(Capacity.REPORTER_KIM)
@@ -198,6 +218,7 @@ class TransitionRequest:
     public_note: str | None = None
     assigned_unit: str | None = None
     duplicate_of_id: int | None = None
+    unit_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +277,7 @@ def check_transition(
     transition = ALL_TRANSITIONS.get((current, target))
     if transition is None:
         raise InvalidTransition(current, target)
-    permitted = [c for c in Capacity if c in actor.capacities & transition.capacities]
+    permitted = permitted_capacities(transition, actor)
     if not permitted:
         who = _either([c.value for c in Capacity if c in transition.capacities])
         raise TransitionForbidden(
@@ -266,7 +287,7 @@ def check_transition(
     acting_as = (unhurried or permitted)[0]
     problems = [
         guard.problem(current, target)
-        for guard in transition.guards
+        for guard in _guards(transition, acting_as)
         if not _satisfied(guard, request)
     ]
     if not unhurried and (now is None or due_at is None or now <= due_at):
@@ -282,6 +303,27 @@ def check_transition(
     )
 
 
+def permitted_capacities(transition: Transition, actor: Actor) -> list[Capacity]:
+    """The actor's capacities that may make the transition, in Capacity order.
+
+    An ADMIN for the unit may take any step the unit may.
+    """
+    allowed = set(transition.capacities)
+    if Capacity.UNIT in allowed:
+        allowed.add(Capacity.ADMIN_FOR_UNIT)
+    return [c for c in Capacity if c in actor.capacities & allowed]
+
+
+def _guards(transition: Transition, acting_as: Capacity) -> tuple[Guard, ...]:
+    """The transition's guards, and a reason when an ADMIN acts for the unit."""
+    if acting_as is not Capacity.ADMIN_FOR_UNIT:
+        return transition.guards
+    # A step that already needs a note takes that note as the ADMIN's reason.
+    if any(g.value[0] == "note" for g in transition.guards):
+        return transition.guards
+    return (*transition.guards, Guard.ADMIN_REASON)
+
+
 def _either(words: list[str]) -> str:
     return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
@@ -289,8 +331,11 @@ def _either(words: list[str]) -> str:
 def _satisfied(guard: Guard, request: TransitionRequest) -> bool:
     if guard is Guard.DUPLICATE_OF:
         return request.duplicate_of_id is not None
+    if guard is Guard.ASSIGNED_UNIT and request.unit_id is not None:
+        return True
     text = {
         Guard.REASON: request.note,
+        Guard.ADMIN_REASON: request.note,
         Guard.ADDED_INFORMATION: request.note,
         Guard.RESPONSIBLE_PARTY: request.public_note,
         Guard.RESPONSE: request.public_note,

@@ -215,7 +215,8 @@
       socket = ws;
       lastHeard = Date.now();
     }
-    ws.onopen = () => send(ws, { type: 'connection_init', payload: {} });
+    // Says which desa this screen shows: boards(region) lists it (docs/presence.md).
+    ws.onopen = () => send(ws, { type: 'connection_init', payload: { board: REGION } });
     ws.onmessage = (message) => {
       const data = JSON.parse(message.data);
       if (data.type === 'connection_ack' && !acknowledged) {

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from kimgraph import models
+from kimgraph import audit, models
 from kimgraph.accounts.authorization import Action, enforce
-from kimgraph.accounts.principals import Principal
+from kimgraph.accounts.principals import Principal, Role
 from kimgraph.clock import Clock
 from kimgraph.errors import Problem, ProblemCode, UserInputError, invalid, not_found
 from kimgraph.models import KimRole
@@ -148,6 +148,14 @@ async def register_kim(
             await models.KimMember.create(
                 kim=kim, name=member.name, role=member.role, created_at=now
             )
+        await audit.record(
+            None,
+            principal,
+            audit.AuditAction.KIM_REGISTER,
+            audit.target("Kim", kim.id),
+            {"name": name, "region": region_code, "members": len(checked)},
+            at=now,
+        )
     return kim
 
 
@@ -159,6 +167,15 @@ def _name_taken(name: str) -> UserInputError:
 async def _managed_kim(
     principal: Principal, kim_id: int | None, field: str
 ) -> models.Kim:
+    """The KIM to update, or whose members change: in scope, or the caller's own.
+
+    A KIM manages itself (its name, decree, members), never another KIM: that
+    one is FORBIDDEN as before. Registering a KIM stays with ADMIN and OFFICER.
+    """
+    if principal.role is Role.KIM and kim_id is not None and kim_id == principal.kim_id:
+        own = await models.Kim.get_or_none(id=kim_id)
+        if own is not None:
+            return own
     enforce(principal, Action.KIM_MANAGE)
     kim = await models.Kim.get_or_none(id=kim_id) if kim_id is not None else None
     if kim is None:
@@ -203,8 +220,17 @@ async def update_kim(
         changed.append("established_on")
     kim.updated_at = clock.now()
     try:
-        # Only the fields asked for: two updates of different fields both stay.
-        await kim.save(update_fields=[*changed, "updated_at"])
+        async with in_transaction():
+            # Only the fields asked for: two updates of different fields both stay.
+            await kim.save(update_fields=[*changed, "updated_at"])
+            await audit.record(
+                None,
+                principal,
+                audit.AuditAction.KIM_UPDATE,
+                audit.target("Kim", kim.id),
+                {"changed": changed, "name": kim.name},
+                at=kim.updated_at,
+            )
     except IntegrityError:
         # The (region, name) index: another KIM took the name since the check.
         raise _name_taken(kim.name) from None
@@ -229,6 +255,18 @@ async def add_member(
             )
             kim.updated_at = now
             await kim.save(update_fields=["updated_at"])
+            await audit.record(
+                None,
+                principal,
+                audit.AuditAction.KIM_MEMBER_ADD,
+                audit.target("KimMember", row.id),
+                {
+                    "kim": audit.target("Kim", kim.id).id,
+                    "name": name,
+                    "role": member.role,
+                },
+                at=now,
+            )
     except IntegrityError:
         # Only the one-ketua index can refuse this insert.
         raise invalid("this KIM already has a ketua", "input", "role") from None
@@ -250,4 +288,12 @@ async def remove_member(
         await member.delete()
         kim.updated_at = clock.now()
         await kim.save(update_fields=["updated_at"])
+        await audit.record(
+            None,
+            principal,
+            audit.AuditAction.KIM_MEMBER_REMOVE,
+            audit.target("KimMember", member.id),
+            {"kim": audit.target("Kim", kim.id).id, "name": member.name},
+            at=kim.updated_at,
+        )
     return kim

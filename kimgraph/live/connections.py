@@ -23,7 +23,8 @@ class Closable(Protocol):
     async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
 
 
-def _is_open(connection: Closable) -> bool:
+def is_open(connection: Closable) -> bool:
+    """True until either side has closed the socket."""
     return WebSocketState.DISCONNECTED not in (
         connection.client_state,
         connection.application_state,
@@ -59,7 +60,7 @@ class ConnectionRegistry:
             # Usually the first socket is open, so this costs one step per
             # credential, not per socket. A closed socket lingers in its set
             # until the garbage collector takes it.
-            if any(_is_open(socket) for socket in sockets):
+            if any(is_open(socket) for socket in sockets):
                 held.append(credential)
             else:
                 del self._by_credential[credential]
@@ -67,7 +68,7 @@ class ConnectionRegistry:
 
     async def close_all(self, credential: tuple[str, int], reason: str) -> int:
         """Close every open socket of a credential with 4403; how many there were."""
-        sockets = [s for s in self._by_credential.pop(credential, ()) if _is_open(s)]
+        sockets = [s for s in self._by_credential.pop(credential, ()) if is_open(s)]
         results = await asyncio.gather(
             *(s.close(code=CLOSE_FORBIDDEN, reason=reason) for s in sockets),
             return_exceptions=True,

@@ -31,6 +31,7 @@ from kimgraph.context import Context
 from kimgraph.cursors import decode_event_cursor
 from kimgraph.errors import ApiError
 from kimgraph.live.direct_write import text_frame
+from kimgraph.live.event_outages import failed_to_load
 from kimgraph.live.runs import LiveOnly, ReplayOnly
 from kimgraph.live.shape import Shape
 from kimgraph.live.stats import FanOutStats
@@ -99,6 +100,9 @@ class Sink(Protocol):
 
     def give_up(self) -> None:
         """The reader fell too far behind: end it as a slow consumer."""
+
+    def try_again(self) -> None:
+        """An event could not be read: end the reader so that it resumes (1013)."""
 
     async def room(self) -> None:
         """Return once nothing is queued (or the sink is done)."""
@@ -271,6 +275,9 @@ class Group:
         self.catch_ups: dict[str, CatchUp] = {}
         self.resuming: set[Member] = set()
         self._pacing: set[asyncio.Task[None]] = set()
+        # An event could not be read (the database went away): every member
+        # was closed to resume from its cursor, and the run ended.
+        self.failed = False
 
     def _at(self, position: int) -> None:
         self.position = position
@@ -304,6 +311,11 @@ class Group:
             )
             async with contextlib.aclosing(results):
                 async for result in results:
+                    if self._following.is_set() and failed_to_load(result):
+                        # Sent, it would reach every member with no cursor,
+                        # and the next event would carry them past it.
+                        self.failed = True
+                        return
                     self._fan_out(result)
         except asyncio.CancelledError:
             raise
@@ -475,13 +487,24 @@ class Group:
         self.resuming.discard(member)
 
     def end(self) -> None:
-        """The run is over: stop catching up, tell every member."""
+        """The run is over: stop catching up, tell every member.
+
+        After an event that could not be read, every member (live or catching
+        up) is closed with 1013 and resumes from its own cursor
+        (kimgraph.live.event_outages).
+        """
         for catch_up in self.catch_ups.values():
             if catch_up.task is not None:
                 catch_up.task.cancel()
         self.catch_ups.clear()
         for task in self._pacing:
             task.cancel()
+        if self.failed:
+            for member in self.members:
+                member.outbox.try_again()
+            self.resuming.clear()
+            self.members.clear()
+            return
         started = self._following.is_set()
         for member in list(self.members):
             if member in self.resuming:

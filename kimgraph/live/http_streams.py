@@ -369,6 +369,11 @@ class _Queue:
         self._frames.clear()
         self._changed.set()
 
+    def try_again(self) -> None:
+        # An event could not be read: the stream ends as a slow consumer's
+        # does, whose last result tells the client to resume from its cursor.
+        self.give_up()
+
     async def room(self) -> None:
         while self._frames and not self.overflowed:
             self._changed.clear()

@@ -29,6 +29,7 @@ from kimgraph.context import Context
 from kimgraph.live.outbox import Outbox, socket_outbox
 from kimgraph.live.pinger import KA
 from kimgraph.outage import CLOSE_TRY_AGAIN, DatabaseUnavailableError
+from kimgraph.presence import board_connected
 
 if TYPE_CHECKING:
     from strawberry.http.async_base_view import AsyncWebSocketAdapter
@@ -122,6 +123,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await self.websocket.close(CLOSE_TRY_AGAIN, str(exc))
             return
         if self.connection_acknowledged:
+            board_connected(self.context)  # kimgraph.presence
             outbox = self._outbox_for_socket()
             # The first `ka` at once, as Strawberry's own keep-alive did.
             outbox.put(*KA)

@@ -3,13 +3,24 @@
 The numbers are counted where the work happens (kimgraph.live.stats, the hub,
 the protocol handler, kimgraph.live.slow_consumers) as plain integers; they are
 read and formatted only when /metrics is scraped, so the fan-out pays nothing
-for them. They describe this process: with several processes, Prometheus
-scrapes each and sums.
+for them. They describe this process; separate servers are each scraped, and
+Prometheus sums them.
+
+The GraphQL request counts and latencies (kimgraph.request_log) are
+prometheus_client metrics. Under `serve --workers N` all of them, the live
+numbers copied every second (kimgraph.live.mirror), are kept in
+prometheus_client's multiprocess mode, so that whichever worker answers a
+scrape reports every worker's (docs/operations.md, "Metrics with several
+workers").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -20,6 +31,8 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.gc_collector import GCCollector
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
@@ -27,11 +40,16 @@ from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.http_streams import OpenStreams
 from kimgraph.live.hub import Hub
 from kimgraph.live.legacy import LegacyWSHandler
+from kimgraph.live.mirror import MULTIPROCESS_DIR, Mirror, bury
 from kimgraph.live.protocol import TransportWSHandler
 from kimgraph.live.sharing import Sharing
 from kimgraph.live.slow_consumers import SlowConsumers
+from kimgraph.request_log import OPERATIONS, SECONDS
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# How stale a scrape may find another worker's live numbers.
+MIRROR_SECONDS = 1.0
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -128,10 +146,80 @@ class _Collector(Collector):
         )
 
 
-def render(sources: Sources, *, bus_up: bool) -> bytes:
-    """The exposition text, with the process's own memory, CPU and GC."""
+@dataclass(frozen=True)
+class Snapshot:
+    """This process's numbers: its collectors, and exposition text others wrote.
+
+    (kimgraph.read_cache writes its own lines: they are the text.)
+    """
+
+    registry: CollectorRegistry
+    text: str = ""
+
+    def families(self) -> list[Metric]:
+        return [
+            *self.registry.collect(),
+            *text_string_to_metric_families(self.text),
+        ]
+
+
+def snapshot(sources: Sources, *, bus_up: bool, text: str = "") -> Snapshot:
+    """The live numbers, with the process's own memory, CPU and GC."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collector(sources, bus_up))
     ProcessCollector(registry=registry)
     GCCollector(registry=registry)
-    return generate_latest(registry)
+    return Snapshot(registry, text)
+
+
+def multiprocess() -> bool:
+    """True under `serve --workers N`: prometheus_client's multiprocess mode."""
+    return bool(os.environ.get(MULTIPROCESS_DIR))
+
+
+class Publisher:
+    """/metrics of this process or, under --workers N, of all the workers.
+
+    The live numbers are plain integers of each process (the fan-out pays
+    nothing for them), so in multiprocess mode each worker copies them every
+    MIRROR_SECONDS into prometheus_client's files (kimgraph.live.mirror): a
+    scrape, whichever worker answers it, then adds up every worker's.
+    """
+
+    def __init__(self, snapshot: Callable[[], Awaitable[Snapshot]]) -> None:
+        self.snapshot = snapshot
+        self.mirror = Mirror() if multiprocess() else None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.mirror is not None:
+            self._task = asyncio.create_task(self._copy_every(MIRROR_SECONDS))
+
+    async def _copy_every(self, seconds: float) -> None:
+        assert self.mirror is not None
+        while True:
+            try:
+                self.mirror.copy((await self.snapshot()).families())
+            except Exception:  # the next round tries again; /metrics still answers
+                logger.exception("copying this worker's metrics failed")
+            await asyncio.sleep(seconds)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+        if self.mirror is not None:
+            bury(os.getpid())
+
+    async def render(self) -> bytes:
+        """The exposition text."""
+        now = await self.snapshot()
+        if self.mirror is None:
+            now.registry.register(OPERATIONS)
+            now.registry.register(SECONDS)
+            return generate_latest(now.registry) + now.text.encode()
+        self.mirror.copy(now.families())  # this worker's numbers as of now
+        merged = CollectorRegistry(auto_describe=False)
+        MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+        return generate_latest(merged)

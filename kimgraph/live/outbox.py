@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from starlette.websockets import WebSocketDisconnect
 
 from kimgraph.live.direct_write import DirectWriter, text_frame
+from kimgraph.live.event_outages import close_try_again
 from kimgraph.live.slow_consumers import close_slow_consumer
 
 logger = logging.getLogger("kimgraph.live.outbox")
@@ -117,6 +118,21 @@ class Outbox:
         if writer is not None:
             writer.cancel()
         self._writer = asyncio.create_task(close_slow_consumer(self._socket))
+
+    def try_again(self) -> None:
+        """Close the socket with 1013 now: an event for it could not be read.
+
+        The client resumes from its last cursor (kimgraph.live.event_outages);
+        nothing more is written, as after give_up().
+        """
+        if self.overflowed or self.closed:
+            return
+        self.overflowed = True
+        self._frames = None
+        writer = self._writer
+        if writer is not None:
+            writer.cancel()
+        self._writer = asyncio.create_task(close_try_again(self._socket))
 
     async def room(self) -> None:
         """Return once nothing waits behind a send (or nothing more is written)."""

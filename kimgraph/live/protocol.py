@@ -37,6 +37,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from kimgraph.context import Context
 from kimgraph.live import http_streams
 from kimgraph.live.addresses import ConnectionsPerAddress
+from kimgraph.live.event_outages import close_try_again, until_failed
 from kimgraph.live.group import Group, Member, event_position, same_string
 from kimgraph.live.legacy import LegacyWSHandler
 from kimgraph.live.outbox import Outbox, socket_outbox
@@ -45,6 +46,7 @@ from kimgraph.live.runs import ReplayOnly
 from kimgraph.live.sharing import Sharing
 from kimgraph.live.shutdown import closing_on_restart
 from kimgraph.outage import CLOSE_TRY_AGAIN, DatabaseUnavailableError
+from kimgraph.presence import board_connected
 from kimgraph.settings import Settings
 
 logger = logging.getLogger("kimgraph.live.protocol")
@@ -149,6 +151,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.live = view.live
         self._outbox: Outbox | None = None
         self._init_timer: asyncio.TimerHandle | None = None
+        # Closed with 1013 after an event could not be read: nothing more sent.
+        self._trying_again = False
 
     def on_request_accepted(self) -> None:
         # Strawberry's handle() calls this first and shutdown() last, once each.
@@ -182,6 +186,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         if self.connection_acknowledged:
             self.live.pinger.add(self._outbox_for_socket())
+            board_connected(self.context)  # kimgraph.presence
 
     def _outbox_for_socket(self) -> Outbox:
         if self._outbox is None:
@@ -240,9 +245,28 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         operation.task.add_done_callback(self._task_done)
 
     async def send_message(self, message: Message) -> None:
+        if self._trying_again:
+            return  # closed with 1013: the client resumes from its cursor
         if message["type"] == "next":
             TransportWSHandler.own_next_messages += 1
         await super().send_message(message)
+
+    async def _send_result_stream(
+        self, operation: Operation[Context, None], result_source: Any
+    ) -> None:
+        """Strawberry's, except that an event that could not be read is not sent.
+
+        The socket is closed with 1013 instead, and its client resumes from
+        its last cursor (kimgraph.live.event_outages): a run of its own, and
+        a member's own replay after its group could not catch it up.
+        """
+        failed: list[bool] = []
+        await super()._send_result_stream(
+            operation, until_failed(result_source, failed)
+        )
+        if failed and not self._trying_again:
+            self._trying_again = True
+            await close_try_again(self.websocket)
 
     def group_ended(self, member: Member) -> None:
         """The shared run failed: complete the operation; the client resubscribes."""

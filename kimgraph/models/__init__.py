@@ -15,10 +15,13 @@ from kimgraph.models.aspirations import (
     AspirationTransition,
     AspirationVisibility,
 )
+from kimgraph.models.audit import AuditEntry
 from kimgraph.models.events import Event, EventLogState, Timer
 from kimgraph.models.idempotency import IdempotencyKey
 from kimgraph.models.kims import Kim, KimMember, KimRole
+from kimgraph.models.presence import BoardPresence
 from kimgraph.models.regions import Region, RegionLevel
+from kimgraph.models.units import Unit, UnitMember
 from kimgraph.models.warnings import (
     WarningMessage,
     WarningOutcome,
@@ -27,6 +30,12 @@ from kimgraph.models.warnings import (
     WarningReviewReason,
     WarningReviewStatus,
     WarningThread,
+)
+from kimgraph.models.webhooks import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookStatus,
 )
 
 __all__ = [
@@ -43,6 +52,9 @@ __all__ = [
     "AspirationStatus",
     "AspirationTransition",
     "AspirationVisibility",
+    "AuditEntry",
+    "BoardPresence",
+    "DeliveryStatus",
     "Event",
     "EventLogState",
     "IdempotencyKey",
@@ -52,6 +64,8 @@ __all__ = [
     "Region",
     "RegionLevel",
     "Timer",
+    "Unit",
+    "UnitMember",
     "WarningMessage",
     "WarningOutcome",
     "WarningPollerLease",
@@ -59,4 +73,7 @@ __all__ = [
     "WarningReviewReason",
     "WarningReviewStatus",
     "WarningThread",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookStatus",
 ]

@@ -35,6 +35,8 @@ class Account(Model):
     # password with accountPasswordChange (docs/operations.md, "Accounts").
     must_change_password = fields.BooleanField(default=False)
     deactivated_at = fields.DatetimeField(null=True)
+    # The office it publishes for; NULL: derived (kimgraph.accounts.offices).
+    office = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -10,10 +10,13 @@ from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
+from kimgraph.pii.fields import PersonalDataField
+
 if TYPE_CHECKING:
     from kimgraph.models.accounts import Account
     from kimgraph.models.kims import Kim
     from kimgraph.models.regions import Region
+    from kimgraph.models.units import Unit
 
 
 class AspirationStatus(enum.StrEnum):
@@ -80,7 +83,12 @@ class Aspiration(Model):
     # Moderation, kept apart from the workflow: hiding never changes the status.
     hidden = fields.BooleanField(default=False)
     hidden_reason = fields.CharField(max_length=500, null=True)
+    # The unit's name when disposed to a unit; free text on rows from before units.
     assigned_unit = fields.CharField(max_length=200, null=True)
+    unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit", related_name="aspirations", null=True, on_delete=fields.RESTRICT
+    )
+    unit_id: int | None
     duplicate_of: fields.ForeignKeyNullableRelation[Aspiration] = (
         fields.ForeignKeyField(
             "models.Aspiration",
@@ -92,8 +100,9 @@ class Aspiration(Model):
     duplicate_of_id: int | None
     due_at = fields.DatetimeField(null=True)
     # Personal data (UU PDP 27/2022): read only through kimgraph.aspirations.access.
-    reporter_name = fields.CharField(max_length=200, null=True)
-    reporter_contact = fields.CharField(max_length=200, null=True)
+    # Encrypted at rest, erased after retention (kimgraph.pii, docs/privacy.md).
+    reporter_name = PersonalDataField(null=True)
+    reporter_contact = PersonalDataField(null=True)
     submitter: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account",
         related_name="submitted_aspirations",
@@ -154,6 +163,14 @@ class AspirationTransition(InsertOnly):
     note = fields.TextField(null=True)
     public_note = fields.TextField(null=True)
     assigned_unit = fields.CharField(max_length=200, null=True)
+    # The unit disposed to (DISPOSED) or acted for (a unit's step).
+    unit: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "models.Unit",
+        related_name="aspiration_transitions",
+        null=True,
+        on_delete=fields.RESTRICT,
+    )
+    unit_id: int | None
     at = fields.DatetimeField()
 
     class Meta:

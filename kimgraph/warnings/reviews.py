@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kimgraph import announcements, models
+from tortoise.transactions import in_transaction
+
+from kimgraph import announcements, audit, models
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.announcements.rules import MAX_REASON
 from kimgraph.clock import Clock
@@ -107,6 +109,7 @@ async def publish(
         priority=priority,
         valid_from=review.valid_from,
         valid_until=review.valid_until,
+        review_id=review.id,
     )
     try:
         outcome = await announcements.publish(clock, doorbell, principal, draft)
@@ -143,13 +146,22 @@ async def dismiss(
     if not 1 <= len(reason) <= MAX_REASON:
         raise invalid(f"must have 1-{MAX_REASON} characters", "reason")
     now: datetime = clock.now()
-    await _claim(
-        review,
-        WarningReviewStatus.DISMISSED,
-        {
-            "decided_by": principal.display_name,
-            "decided_at": now,
-            "dismiss_reason": reason,
-        },
-    )
+    async with in_transaction() as conn:
+        await _claim(
+            review,
+            WarningReviewStatus.DISMISSED,
+            {
+                "decided_by": principal.display_name,
+                "decided_at": now,
+                "dismiss_reason": reason,
+            },
+        )
+        await audit.record(
+            conn,
+            principal,
+            audit.AuditAction.WARNING_REVIEW_DISMISS,
+            audit.target("WarningReview", review.id),
+            {"reason": reason},
+            at=now,
+        )
     return Decided(review)

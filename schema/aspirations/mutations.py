@@ -64,7 +64,15 @@ class AspirationTransitionInput:
     )
     assigned_unit: str | None = strawberry.field(
         default=None,
-        description="Only for DISPOSED: the OPD or office, at most 200 characters.",
+        description="Only for DISPOSED, and only where no unit serves the "
+        "aspiration's region: the OPD or office as free text, at most 200 "
+        "characters. Where units serve it, give unitId.",
+    )
+    unit_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only for DISPOSED: the unit to dispose to, one in use whose "
+        "region holds the aspiration's (see `units`). Its members take the unit's "
+        "steps from then on.",
     )
     duplicate_of_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only for DUPLICATE: the earlier aspiration's id."

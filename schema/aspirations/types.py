@@ -21,6 +21,7 @@ from schema.aspirations.enums import (
 from schema.common import Node
 from schema.kims import Kim, load_kim
 from schema.regions import Region, region_of
+from schema.units import Unit, load_unit
 
 
 def _status(value: models.AspirationStatus) -> AspirationStatus:
@@ -57,6 +58,22 @@ class AspirationTransition:
     @strawberry.field(description="The unit it was disposed to, on a DISPOSED step.")
     def assigned_unit(self) -> str | None:
         return self.row.assigned_unit
+
+    @strawberry.field(
+        description="The unit it was disposed to (DISPOSED) or taken for (a "
+        "unit's step, by a member or an ADMIN for the unit); null otherwise and "
+        "on steps from before units."
+    )
+    async def unit(self, info: Info) -> Unit | None:
+        return await load_unit(info, self.row.unit_id)
+
+    @strawberry.field(
+        description="The part the actor played: VERIFIER, UNIT, ADMIN_FOR_UNIT (an "
+        "ADMIN taking a unit's step, its reason in the internal note), "
+        "REPORTER_KIM, TIMER; REPORTER or REPORTER_KIM on submission."
+    )
+    def acting_as(self) -> str:
+        return self.row.capacity
 
     @strawberry.field(
         description="Who made the step: an account's display name, 'anonymous' "
@@ -183,9 +200,20 @@ class Aspiration(Node):
     def hidden(self) -> bool:
         return self.row.hidden
 
-    @strawberry.field(description="The OPD or office it was disposed to; null before.")
+    @strawberry.field(
+        description="The name of the OPD or office it was disposed to (the unit's "
+        "name as it was then; free text on aspirations disposed before units); "
+        "null before."
+    )
     def assigned_unit(self) -> str | None:
         return self.row.assigned_unit
+
+    @strawberry.field(
+        description="The unit it is disposed to; null before disposition and for "
+        "aspirations disposed by free text before units."
+    )
+    async def unit(self, info: Info) -> Unit | None:
+        return await load_unit(info, self.row.unit_id)
 
     @strawberry.field(
         description="Working-day deadline of the current step (Asia/Pontianak, "
@@ -220,15 +248,16 @@ class Aspiration(Node):
 
     @strawberry.field(
         description="The reporter's name: personal data, null unless the viewer is "
-        "the reporter's KIM, an officer in scope or an admin (never in events)."
+        "the reporter's KIM, an officer in scope, a member of the unit it is "
+        "disposed to (not for ANONYMOUS) or an admin (never in events)."
     )
     def reporter_name(self) -> str | None:
         return self.row.reporter_name if self.access.personal_data else None
 
     @strawberry.field(
         description="The reporter's phone or address: personal data, null unless "
-        "the viewer is the reporter's KIM, an officer in scope or an admin (never "
-        "in events)."
+        "the viewer is the reporter's KIM, an officer in scope, a member of the unit "
+        "it is disposed to (not for ANONYMOUS) or an admin (never in events)."
     )
     def reporter_contact(self) -> str | None:
         return self.row.reporter_contact if self.access.personal_data else None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.e2e.live import Subscriber, cli, live_server
+from tests.e2e.live import ADMIN_PASSWORD, Subscriber, provisioned_server, token_for
 from tests.e2e.server import Server
 
 PASSWORD = "kata-sandi-petugas-123"
@@ -148,17 +150,41 @@ class Desk:
         assert data["aspirationRespond"]["userErrors"] == []
 
 
-def _token(server: Server, username: str, password: str) -> str:
-    response = httpx.post(
-        f"{server.url}/graphql",
-        json={
-            "query": "mutation ($i: TokenCreateInput!) { tokenCreate(input: $i) "
-            "{ token } }",
-            "variables": {"i": {"username": username, "password": password}},
-        },
-        trust_env=False,
-    )
-    return f"Bearer {response.json()['data']['tokenCreate']['token']}"
+# Made once per run into a template database (provision.py), with the operator's
+# commands: the neighbouring kabupaten, the KIM, the accounts and a partner key.
+STAFF_RECIPE = [
+    ["file", "kayong-utara.csv", KAYONG_UTARA_CSV],
+    ["cli", "regions", "import", "kayong-utara.csv"],
+    ["kim", "admin", "KIM Suka Bangun", HOME_DESA],
+    *(
+        [
+            "cli",
+            "accounts",
+            "create",
+            "--username",
+            name,
+            *options,
+            "--password",
+            PASSWORD,
+        ]
+        for name, options in {
+            **{
+                name: ["--role", role, "--region", region]
+                for name, (role, region) in ACCOUNTS.items()
+            },
+            "kim_home": ["--role", "KIM", "--kim", "{kim}"],
+        }.items()
+    ),
+    [
+        "cli",
+        "apikeys",
+        "create",
+        "--name",
+        "Aplikasi Layanan Publik",
+        "--region",
+        "61.04",
+    ],
+]
 
 
 @contextmanager
@@ -166,61 +192,24 @@ def staffed_server(
     backend: str, folder: Path, env: dict[str, str] | None = None
 ) -> Iterator[tuple[Server, dict[str, str]]]:
     """A server on a fresh database and everyone's Authorization value."""
-    with live_server(backend, folder, env) as (server, url, admin_token):
-        environment = {"KIMGRAPH_DATABASE_URL": url, **(env or {})}
-        csv = folder / "kayong-utara.csv"
-        csv.write_text(KAYONG_UTARA_CSV, encoding="utf-8")
-        cli("regions", "import", str(csv), env=environment, cwd=folder)
-        authorization = {"admin": f"Bearer {admin_token}"}
-        kim = httpx.post(
-            f"{server.url}/graphql",
-            json={
-                "query": "mutation ($i: KimRegisterInput!) { kimRegister(input: $i) "
-                "{ kim { id } } }",
-                "variables": {"i": {"name": "KIM Suka Bangun", "region": HOME_DESA}},
-            },
-            headers={"authorization": authorization["admin"]},
-            trust_env=False,
-        ).json()["data"]["kimRegister"]["kim"]["id"]
-        accounts = {
-            **{
-                name: ["--role", role, "--region", region]
-                for name, (role, region) in ACCOUNTS.items()
-            },
-            "kim_home": ["--role", "KIM", "--kim", _kim_key(kim)],
-        }
-        for name, options in accounts.items():
-            cli(
-                "accounts",
-                "create",
-                "--username",
-                name,
-                *options,
-                "--password",
-                PASSWORD,
-                env=environment,
-                cwd=folder,
-            )
-            authorization[name] = _token(server, name, PASSWORD)
-        out = cli(
-            "apikeys",
-            "create",
-            "--name",
-            "Aplikasi Layanan Publik",
-            "--region",
-            "61.04",
-            env=environment,
-            cwd=folder,
+    with provisioned_server(backend, folder, env, STAFF_RECIPE) as (
+        server,
+        _,
+        outputs,
+    ):
+        people = {"admin": ADMIN_PASSWORD} | dict.fromkeys(
+            [*ACCOUNTS, "kim_home"], PASSWORD
         )
-        authorization["partner"] = f"Bearer {out.strip().splitlines()[-1].strip()}"
+        # At once: the server checks passwords (argon2, slow on purpose) in threads.
+        with ThreadPoolExecutor(len(people)) as pool:
+            tokens = pool.map(partial(token_for, server), people, people.values())
+            authorization = {
+                name: f"Bearer {token}"
+                for name, token in zip(people, tokens, strict=True)
+            }
+        key = outputs[-1].strip().splitlines()[-1].strip()
+        authorization["partner"] = f"Bearer {key}"
         yield server, authorization
-
-
-def _kim_key(global_id: str) -> str:
-    import base64
-
-    raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
-    return raw.split(":", 1)[1]
 
 
 @asynccontextmanager

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.e2e.provision import provisioned
 from tests.e2e.server import Server, running_server
-from tests.services import database
 
 DEADLINE_S = 30.0
 ADMIN_PASSWORD = "kata-sandi-admin-123"
@@ -123,44 +123,61 @@ def cli(*args: str, env: dict[str, str], cwd: Path, stderr: bool = False) -> str
     return result.stdout + (result.stderr if stderr else "")
 
 
+# The admin every deployment has, created as an operator would (provision.py).
+ADMIN_RECIPE = [
+    [
+        "cli",
+        "accounts",
+        "create",
+        "--username",
+        "admin",
+        "--role",
+        "ADMIN",
+        "--region",
+        "61.04",
+        "--password",
+        ADMIN_PASSWORD,
+    ]
+]
+
+
+def token_for(server: Server, username: str, password: str) -> str:
+    """A new access token for the account, from tokenCreate."""
+    response = httpx.post(
+        f"{server.url}/graphql",
+        json={
+            "query": "mutation ($i: TokenCreateInput!) "
+            "{ tokenCreate(input: $i) { token } }",
+            "variables": {"i": {"username": username, "password": password}},
+        },
+        trust_env=False,
+    )
+    return str(response.json()["data"]["tokenCreate"]["token"])
+
+
 @contextmanager
-def live_server(
-    backend: str, folder: Path, env: dict[str, str] | None = None
-) -> Iterator[tuple[Server, str, str]]:
-    """A server on a fresh database with an admin account; (server, url, token)."""
-    with database(backend, folder, migrated=True) as url:
+def provisioned_server(
+    backend: str, folder: Path, env: dict[str, str] | None, recipe: list[list[str]]
+) -> Iterator[tuple[Server, str, list[str]]]:
+    """A server on a copy of a database provisioned once per run with the admin
+    and then the recipe (provision.py); (server, url, each step's output)."""
+    with provisioned(backend, folder, ADMIN_RECIPE + recipe) as (url, outputs):
         environment = {
             "KIMGRAPH_DATABASE_URL": url,
             "KIMGRAPH_TIMER_INTERVAL_SECONDS": "0.2",
             **(env or {}),
         }
         with running_server(folder, environment) as server:
-            cli(
-                "accounts",
-                "create",
-                "--username",
-                "admin",
-                "--role",
-                "ADMIN",
-                "--region",
-                "61.04",
-                "--password",
-                ADMIN_PASSWORD,
-                env=environment,
-                cwd=folder,
-            )
-            response = httpx.post(
-                f"{server.url}/graphql",
-                json={
-                    "query": "mutation ($i: TokenCreateInput!) "
-                    "{ tokenCreate(input: $i) { token } }",
-                    "variables": {
-                        "i": {"username": "admin", "password": ADMIN_PASSWORD}
-                    },
-                },
-                trust_env=False,
-            )
-            yield server, url, response.json()["data"]["tokenCreate"]["token"]
+            yield server, url, outputs
+
+
+@contextmanager
+def live_server(
+    backend: str, folder: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[Server, str, str]]:
+    """A server on a fresh database with an admin account; (server, url, token)."""
+    with provisioned_server(backend, folder, env, []) as (server, url, _):
+        yield server, url, token_for(server, "admin", ADMIN_PASSWORD)
 
 
 class Subscriber:
@@ -185,6 +202,7 @@ class Subscriber:
         receive_buffer: int | None = None,
         query: str = SUBSCRIPTION_EVENTS,
         authorization: str | None = None,
+        request_id: str | None = None,
     ) -> Subscriber:
         """Follow announcementEvents (or another query with the same variables)."""
         variables = {"region": region, "after": after, "below": include_descendants}
@@ -195,6 +213,7 @@ class Subscriber:
             authorization,
             max_size=max_size,
             receive_buffer=receive_buffer,
+            request_id=request_id,
         )
 
     @classmethod
@@ -207,6 +226,7 @@ class Subscriber:
         max_size: int | None = 2**20,
         receive_buffer: int | None = None,
         keep_frames: bool = False,
+        request_id: str | None = None,
     ) -> Subscriber:
         """Connect, send connection_init, await the ack and subscribe to query."""
         sock = None
@@ -226,6 +246,7 @@ class Subscriber:
             max_size=max_size,
             max_queue=4 if receive_buffer is not None else 16,
             sock=sock,
+            additional_headers={"X-Request-ID": request_id} if request_id else None,
         )
         payload = {"authorization": authorization} if authorization else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,14 +58,16 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
 
 
 @contextmanager
-def running_server(folder: Path, env: Mapping[str, str]) -> Iterator[Server]:
-    """`kimgraph serve` started in folder with env added; stopped afterwards."""
+def running_server(
+    folder: Path, env: Mapping[str, str], args: Sequence[str] = ()
+) -> Iterator[Server]:
+    """`kimgraph serve` (with args) started in folder with env added; stopped after."""
     port = free_port()
     log = folder / "server.log"
     environment = {**os.environ, **env}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kimgraph.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "kimgraph.cli", "serve", "--port", str(port), *args],
             cwd=folder,
             env=environment,
             stdout=out,

@@ -18,16 +18,8 @@ import shutil
 import pytest
 
 from bench.faults.cluster import POSTGRES_URL
-from bench.faults.run import FAULTS, Config, run
+from bench.faults.run import FAULTS, STALL_CLOSES, Config, run
 from tests.services import postgres_database, service_missing
-
-# Not yet in the default run: on the current code it finds a lost event after
-# pg_terminate_backend and a stalled board that is never closed (issue 16's
-# note); it runs with KIMGRAPH_TEST_FAULTS=1 until those are fixed.
-pytestmark = pytest.mark.skipif(
-    os.environ.get("KIMGRAPH_TEST_FAULTS") != "1",
-    reason="the fault harness runs with KIMGRAPH_TEST_FAULTS=1 (issue 16)",
-)
 
 
 @pytest.fixture
@@ -64,7 +56,10 @@ def test_every_client_receives_exactly_its_events_under_every_fault(
     assert verdict.problems() == []
     assert (verdict.lost, verdict.doubled, verdict.out_of_order) == (0, 0, 0)
     assert verdict.acked_missing == []
-    assert report.stall_codes == {1013: 1}  # the stalled board
+    # The stalled board: closed once as a slow consumer (1006 when HAProxy
+    # dropped it with the 1013 still buffered; README, "Several processes").
+    assert sum(report.stall_codes.values()) == 1
+    assert set(report.stall_codes) <= STALL_CLOSES
     assert report.close_codes.get(1012, 0) > 0  # the rolling restart
     assert report.events > 0
     assert report.deliveries > report.events

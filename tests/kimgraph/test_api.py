@@ -66,5 +66,9 @@ def test_every_connection_is_returned_by_a_field_that_takes_first() -> None:
         "AspirationConnection",
         "WarningReviewConnection",
         "AccountConnection",
+        "WebhookDeliveryConnection",
+        "UnitConnection",
+        "BoardPresenceConnection",
+        "AuditEntryConnection",
     }
     assert without_first == []

@@ -1,11 +1,11 @@
-"""The `kimgraph` command as an operator runs it."""
+"""The `kimgraph` command as an operator runs it (through its entry point in this
+process, as a fresh process would: tests/cli_in_process.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tortoise.backends.base.executor import EXECUTOR_CACHE
@@ -14,6 +14,7 @@ from kimgraph import db
 from kimgraph.accounts import auth
 from kimgraph.clock import SystemClock
 from kimgraph.errors import UserInputError
+from tests.cli_in_process import run_cli
 
 SDL = Path(__file__).parents[2] / "schema" / "schema.graphql"
 HEADER = "code,parent_code,level,name\n"
@@ -22,14 +23,8 @@ HEADER = "code,parent_code,level,name\n"
 def kimgraph(
     *args: str, database_url: str, cwd: Path
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kimgraph.cli", *args],
-        cwd=cwd,
-        env={**os.environ, "KIMGRAPH_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    return run_cli(
+        args, cwd=cwd, env={**os.environ, "KIMGRAPH_DATABASE_URL": database_url}
     )
 
 

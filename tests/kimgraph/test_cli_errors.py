@@ -1,7 +1,8 @@
 """Ordinary mistakes at the `kimgraph` command: one line, an exit status, no traceback.
 
-Each test runs the real command in a subprocess with a clean environment, as an
-operator would (docs/operations.md, "Command-line errors").
+Each test runs the real command with a clean environment, as an operator would
+(docs/operations.md, "Command-line errors"): in this process (tests/cli_in_process.py),
+or in a subprocess where only a process shows the behaviour (`process=True`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from kimgraph import db, models
 from kimgraph.cli import open_database
 from kimgraph.cursors import encode_id
 from kimgraph.settings import Settings, described, variable_names
+from tests.cli_in_process import run_cli
 from tests.services import postgres_database
 
 README = Path(__file__).parents[2] / "README.md"
@@ -40,12 +42,16 @@ def kimgraph(
     cwd: Path,
     env: dict[str, str] | None = None,
     stdout: int | None = subprocess.PIPE,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """The command with nothing of this process's environment but PATH."""
+    environment = {"PATH": os.environ["PATH"], **(env or {})}
+    if not process and stdout == subprocess.PIPE:
+        return run_cli(args, cwd=cwd, env=environment)
     return subprocess.run(
         [sys.executable, "-m", "kimgraph.cli", *args],
         cwd=cwd,
-        env={"PATH": os.environ["PATH"], **(env or {})},
+        env=environment,
         stdin=subprocess.DEVNULL,
         stdout=stdout,
         stderr=subprocess.PIPE,
@@ -227,6 +233,7 @@ def test_a_password_prompt_without_a_terminal(tmp_path: Path) -> None:
         "--region",
         "61.04.16",
         cwd=tmp_path,
+        process=True,
     )
     assert told(result) == (
         2,
@@ -413,7 +420,7 @@ def test_serve_on_a_port_in_use(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         # when
-        result = kimgraph("serve", "--port", str(port), cwd=tmp_path)
+        result = kimgraph("serve", "--port", str(port), cwd=tmp_path, process=True)
     # then
     assert told(result) == (
         1,
@@ -423,7 +430,9 @@ def test_serve_on_a_port_in_use(tmp_path: Path) -> None:
 
 
 def test_serve_on_a_host_that_does_not_exist(tmp_path: Path) -> None:
-    result = kimgraph("serve", "--host", "tidak-ada.invalid", cwd=tmp_path)
+    result = kimgraph(
+        "serve", "--host", "tidak-ada.invalid", cwd=tmp_path, process=True
+    )
     assert told(result) == (
         2,
         "kimgraph: cannot listen on tidak-ada.invalid:8000: no such host",
@@ -536,7 +545,7 @@ def test_the_test_suites_variables_are_not_warned_about(tmp_path: Path) -> None:
 
 
 def test_version_comes_from_the_package(tmp_path: Path) -> None:
-    result = kimgraph("--version", cwd=tmp_path)
+    result = kimgraph("--version", cwd=tmp_path, process=True)
     assert (result.returncode, result.stdout) == (
         0,
         f"kimgraph {version('kimgraph')}\n",
@@ -547,7 +556,11 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     port = free_port()
     url = f"postgres://postgres@127.0.0.1:{port}/kimgraph"
     result = kimgraph(
-        "--debug", "migrate", cwd=tmp_path, env={"KIMGRAPH_DATABASE_URL": url}
+        "--debug",
+        "migrate",
+        cwd=tmp_path,
+        env={"KIMGRAPH_DATABASE_URL": url},
+        process=True,
     )
     assert result.returncode == 1
     assert result.stderr.startswith("Traceback (most recent call last):")

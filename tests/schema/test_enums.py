@@ -14,6 +14,7 @@ from kimgraph import models
 from kimgraph.accounts.principals import Role
 from kimgraph.announcements import records as announcement_records
 from kimgraph.aspirations import records as aspiration_records
+from kimgraph.audit import actions as audit_actions
 from kimgraph.errors import ProblemCode
 
 # GraphQL name → the enum kimgraph keeps: stored enums in kimgraph.models, Role
@@ -34,6 +35,10 @@ DOMAIN_ENUMS: dict[str, type[enum.Enum]] = {
     "UserErrorCode": ProblemCode,
     "WarningReviewReason": models.WarningReviewReason,
     "WarningReviewStatus": models.WarningReviewStatus,
+    "AuditAction": audit_actions.AuditAction,
+    "AuditActorKind": audit_actions.ActorKind,
+    "WebhookStatus": models.WebhookStatus,
+    "WebhookDeliveryStatus": models.DeliveryStatus,
 }
 
 

@@ -1,18 +1,18 @@
 """`kimgraph accounts list|deactivate|reactivate|reset-password|set-role`, as run.
 
-Each command runs as an operator runs it: a subprocess on a SQLite file.
+Each command runs as an operator runs it, on a SQLite file: through the command's
+entry point in this process, as a fresh process would (tests/cli_in_process.py).
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from kimgraph.cursors import encode_id
+from tests.cli_in_process import run_cli
 
 PASSWORD = "kata-sandi-panjang"
 HEADER = f"{'id':<16}  {'username':<24}  {'role':<7}  {'region':<13}  status"
@@ -20,14 +20,10 @@ HEADER = f"{'id':<16}  {'username':<24}  {'role':<7}  {'region':<13}  status"
 
 def kimgraph(folder: Path, *args: str) -> tuple[int, str, str]:
     """Run the command; its exit status, standard output and standard error."""
-    result = subprocess.run(
-        [sys.executable, "-m", "kimgraph.cli", *args],
+    result = run_cli(
+        args,
         env={**os.environ, "KIMGRAPH_DATABASE_URL": f"sqlite://{folder}/kimgraph.db"},
         cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
     )
     return result.returncode, result.stdout, result.stderr
 

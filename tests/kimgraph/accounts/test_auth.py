@@ -12,7 +12,7 @@ from kimgraph.accounts import auth
 from kimgraph.accounts.principals import Role
 from kimgraph.clock import FixedClock
 from kimgraph.errors import Problem, ProblemCode, UserInputError
-from tests.conftest import execute
+from tests.conftest import PRODUCTION_HASHER, execute
 from tests.people import PASSWORD, Cast, snapshot
 
 MUTATION_TOKEN_CREATE = """
@@ -70,13 +70,15 @@ async def test_a_kim_account_takes_its_kims_region(
 
 
 async def test_passwords_are_stored_as_argon2id(
-    ketapang: str, clock: FixedClock
+    ketapang: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # given: the server's own parameters (other tests hash cheaply: conftest.py)
+    monkeypatch.setattr(auth, "_hasher", PRODUCTION_HASHER)
     account = await auth.create_account(
         clock, username="admin", password=PASSWORD, role=Role.ADMIN, region_code="61.04"
     )
     stored = (await models.Account.get(id=account.id)).password_hash
-    assert stored.startswith("$argon2id$")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert PASSWORD not in stored
 
 

@@ -35,6 +35,7 @@ from kimgraph.models.aspirations import AspirationStatus
 
 S = AspirationStatus
 V, U, K, T = Capacity.VERIFIER, Capacity.UNIT, Capacity.REPORTER_KIM, Capacity.TIMER
+A = Capacity.ADMIN_FOR_UNIT
 R = Guard
 
 # (from, to) -> (capacities, guards, who may make it as the FORBIDDEN message says)
@@ -108,6 +109,11 @@ NOBODY = Actor(frozenset())
 def only(capacity: Capacity) -> Actor:
     """An actor with exactly one capacity."""
     return Actor(frozenset({capacity}))
+
+
+def may(capacity: Capacity, row: Transition) -> bool:
+    """Whether capacity may make the step: an ADMIN for the unit as the unit."""
+    return capacity in row.capacities or (capacity is A and U in row.capacities)
 
 
 def name(value: object) -> str:
@@ -258,7 +264,7 @@ def test_invalid_transition_messages_name_the_ways_onward() -> None:
     [
         (row, actor)
         for row in ALL_TRANSITIONS.values()
-        for actor in [NOBODY, *(only(c) for c in Capacity if c not in row.capacities)]
+        for actor in [NOBODY, *(only(c) for c in Capacity if not may(c, row))]
     ],
     ids=lambda value: (
         "+".join(c.name for c in value.capacities) or "nobody"
@@ -479,17 +485,32 @@ def test_deadlines_run_their_working_days_and_fire_their_transitions() -> None:
     assert Deadline.VERIFY.due_at(TUESDAY) == DUE
 
 
+PUPR, DINKES = 3, 4
+
+
 @pytest.mark.parametrize(
-    ("principal", "unit_name", "capacities"),
+    ("principal", "unit_id", "capacities"),
     [
         (Principal(Role.ADMIN, "61.04"), None, {V}),
-        (Principal(Role.ADMIN, "61.04"), "PUPR", {V}),
-        (Principal(Role.ADMIN, "61.05"), None, set()),
+        (Principal(Role.ADMIN, "61.04"), PUPR, {V, A}),
+        (Principal(Role.ADMIN, "61.05"), PUPR, set()),
         (Principal(Role.OFFICER, "61.04.16"), None, {V, U}),
         (Principal(Role.OFFICER, "61.04.16.2006"), None, {V, U}),
+        # Disposed to a unit: an officer in scope outside it verifies only ...
+        (Principal(Role.OFFICER, "61.04.16"), PUPR, {V}),
+        # ... a member in scope is the unit and no longer its verifier ...
+        (Principal(Role.OFFICER, "61.04.16", unit_ids=frozenset({PUPR})), PUPR, {U}),
+        # ... and a member outside the scope is the unit all the same.
+        (Principal(Role.OFFICER, "61.04.01", unit_ids=frozenset({PUPR})), PUPR, {U}),
+        (
+            Principal(Role.OFFICER, "61.04.01", unit_ids=frozenset({DINKES})),
+            PUPR,
+            set(),
+        ),
+        (Principal(Role.OFFICER, "61.04.01", unit_ids=frozenset({PUPR})), None, set()),
         (Principal(Role.OFFICER, "61.04.01"), None, set()),
-        (Principal(Role.OFFICER, "61.04.01"), "PUPR", {U}),
-        (Principal(Role.OFFICER, "61.04.01"), "Dinas Kesehatan", set()),
+        # Membership counts for officers only (a role change revokes tokens).
+        (Principal(Role.KIM, "61.04.01", unit_ids=frozenset({PUPR})), PUPR, set()),
         (Principal(Role.KIM, "61.04.16.2006", kim_id=7), None, {K}),
         (Principal(Role.KIM, "61.04.16.2006", kim_id=8), None, set()),
         (Principal(Role.PARTNER, "61.04"), None, set()),
@@ -498,18 +519,34 @@ def test_deadlines_run_their_working_days_and_fire_their_transitions() -> None:
     ids=lambda value: str(value.role) if isinstance(value, Principal) else None,
 )
 def test_actor_capacities_follow_role_scope_kim_and_unit(
-    principal: Principal, unit_name: str | None, capacities: set[Capacity]
+    principal: Principal, unit_id: int | None, capacities: set[Capacity]
 ) -> None:
     # when
-    actor = actor_for(
-        principal,
-        region_code="61.04.16.2006",
-        kim_id=7,
-        assigned_unit="PUPR",
-        unit_name=unit_name,
-    )
+    actor = actor_for(principal, region_code="61.04.16.2006", kim_id=7, unit_id=unit_id)
     # then
     assert actor == Actor(frozenset(capacities))
+
+
+@pytest.mark.parametrize(
+    "row",
+    [row for row in ALL_TRANSITIONS.values() if row.capacities == {U}],
+    ids=name,
+)
+def test_an_admin_for_the_unit_needs_a_reason_and_is_recorded_so(
+    row: Transition,
+) -> None:
+    # given: every input but the note
+    without_note = TransitionRequest(
+        public_note="Perbaikan dijadwalkan.", assigned_unit="Dinas PUPR"
+    )
+    # when
+    with pytest.raises(GuardFailed) as caught:
+        check_transition(row.source, row.target, only(A), without_note)
+    plan = check_transition(row.source, row.target, only(A), FULL_REQUEST)
+    # then: the step's own reason, or else the ADMIN's, is asked for in note
+    fields = {tuple(p.field or ()) for p in caught.value.problems}
+    assert fields == {("input", "note")}
+    assert plan.acting_as is A
 
 
 def test_no_kim_and_no_unit_match_nobody() -> None:
@@ -517,12 +554,8 @@ def test_no_kim_and_no_unit_match_nobody() -> None:
     kim = Principal(Role.KIM, "61.04.16.2006", kim_id=7)
     officer = Principal(Role.OFFICER, "61.04.01")
     # when
-    kim_actor = actor_for(
-        kim, region_code="61.04.16.2006", kim_id=None, assigned_unit=None
-    )
-    officer_actor = actor_for(
-        officer, region_code="61.04.16.2006", kim_id=None, assigned_unit=None
-    )
+    kim_actor = actor_for(kim, region_code="61.04.16.2006", kim_id=None)
+    officer_actor = actor_for(officer, region_code="61.04.16.2006", kim_id=None)
     # then
     assert kim_actor == officer_actor == NOBODY
     assert only(T) == TIMER

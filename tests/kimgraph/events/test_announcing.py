@@ -50,8 +50,19 @@ MUTATIONS_WITHOUT_EVENTS = {
     "accountReactivate",
     "accountPasswordReset",
     "accountRoleChange",
+    "accountOfficeSet",
     "accountPasswordChange",
     "warningReviewDismiss",
+    "unitCreate",
+    "unitUpdate",
+    "unitMemberAdd",
+    "unitMemberRemove",
+    "unitArchive",
+    "webhookCreate",
+    "webhookUpdate",
+    "webhookDisable",
+    "webhookEnable",
+    "webhookDelete",
 }
 # Publishes through kimgraph.announcements.commands, whose doorbell parameter is
 # typed (so it cannot forget to ring); its events are checked in

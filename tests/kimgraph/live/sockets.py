@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from kimgraph.context import Context
 
 
 class Socket:
@@ -34,3 +37,31 @@ async def until(condition: Callable[[], bool], deadline: float = 10.0) -> None:
     while not condition():
         assert loop.time() < give_up, "condition not met in time"
         await asyncio.sleep(0.001)
+
+
+class Adapter:
+    """Strawberry's WebSocket adapter, fed by the test."""
+
+    def __init__(self) -> None:
+        self.incoming: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.sent: list[dict[str, Any]] = []
+        self.closed: list[tuple[int, str]] = []
+        self.ws = Socket()
+
+    async def iter_json(
+        self, ignore_parsing_errors: bool = False
+    ) -> AsyncIterator[dict[str, Any]]:
+        while (message := await self.incoming.get()) is not None:
+            yield message
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed.append((code, reason))
+        self.incoming.put_nowait(None)
+
+
+async def accept(context: Context) -> None:
+    """The view's on_ws_connect: every credential is good here."""
+    return None

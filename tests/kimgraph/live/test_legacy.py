@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -12,35 +11,7 @@ from kimgraph.context import Context
 from kimgraph.live.legacy import LegacyWSHandler
 from kimgraph.live.pinger import KA_FRAME, Pinger
 from kimgraph.settings import Settings
-from tests.kimgraph.live.sockets import Socket, until
-
-
-class Adapter:
-    """Strawberry's WebSocket adapter, fed by the test."""
-
-    def __init__(self) -> None:
-        self.incoming: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        self.sent: list[dict[str, Any]] = []
-        self.closed: list[tuple[int, str]] = []
-        self.ws = Socket()
-
-    async def iter_json(
-        self, ignore_parsing_errors: bool = False
-    ) -> AsyncIterator[dict[str, Any]]:
-        while (message := await self.incoming.get()) is not None:
-            yield message
-
-    async def send_json(self, message: dict[str, Any]) -> None:
-        self.sent.append(message)
-
-    async def close(self, code: int, reason: str) -> None:
-        self.closed.append((code, reason))
-        self.incoming.put_nowait(None)
-
-
-async def accept(context: Context) -> None:
-    """The view's on_ws_connect: every credential is good here."""
-    return None
+from tests.kimgraph.live.sockets import Adapter, accept, until
 
 
 def handler(adapter: Adapter, pinger: Pinger, init_seconds: float) -> LegacyWSHandler:

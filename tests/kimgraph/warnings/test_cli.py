@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from tests.cli_in_process import run_cli
 from tests.kimgraph.warnings.feed_server import feed_server, ketapang_cap, rss
 
 WIB = timezone(timedelta(hours=7))
@@ -21,15 +21,8 @@ def _wib(offset: timedelta) -> str:
 def _poll(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KIMGRAPH_DATABASE_URL": f"sqlite://{folder / 'k.db'}"}
     env.pop("KIMGRAPH_WARNINGS_FEED_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "kimgraph.cli", "warnings", "poll", *args],
-        env=env,
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    # In this process, as a fresh one would run it (tests/cli_in_process.py).
+    return run_cli(["warnings", "poll", *args], env=env, cwd=folder)
 
 
 def test_poll_once_publishes_then_finds_nothing_new(tmp_path: Path) -> None:

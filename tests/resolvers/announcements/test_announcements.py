@@ -106,7 +106,8 @@ async def test_an_officer_publishes_and_an_event_is_logged(
                     "category": "INFRASTRUCTURE",
                     "priority": "IMPORTANT",
                     "status": "ACTIVE",
-                    "publishedBy": "Camat Delta Pawan",
+                    # The office, not the login (docs/domain.md, "Offices").
+                    "publishedBy": "Kantor Kecamatan Delta Pawan",
                     "revision": 1,
                     "targets": [{"code": DESA}, {"code": "61.04.16"}],
                     "kim": None,

@@ -187,7 +187,7 @@ async def test_a_reviewer_publishes_with_chosen_targets_and_priority(
                     "title": "Hujan Lebat disertai Petir di Kalimantan Barat",
                     "priority": "IMPORTANT",
                     "category": "DISASTER",
-                    "publishedBy": "Diskominfo",
+                    "publishedBy": "Diskominfo Kabupaten Ketapang",
                     "targets": [{"code": "61.04.16"}],
                     "status": "ACTIVE",
                 },

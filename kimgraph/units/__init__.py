@@ -1,0 +1,1 @@
+"""Units (perangkat daerah / OPD): management, membership, disposition targets."""

@@ -1,0 +1,1 @@
+"""Webhooks: partner apps told of events by HTTPS POST (docs/webhooks.md)."""
