@@ -21,12 +21,12 @@ RETRY_SECONDS = 10.0
 ERRORS = (RedisError, OSError)
 
 
-def client(url: str) -> Redis:
-    """A client that gives up on a command after COMMAND_TIMEOUT_S, never retrying."""
+def client(url: str, timeout_s: float = COMMAND_TIMEOUT_S) -> Redis:
+    """A client that gives up on a command after timeout_s, never retrying."""
     return Redis.from_url(
         url,
-        socket_timeout=COMMAND_TIMEOUT_S,
-        socket_connect_timeout=COMMAND_TIMEOUT_S,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
         retry=Retry(NoBackoff(), 0),
     )
 

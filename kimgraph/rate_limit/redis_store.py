@@ -112,11 +112,12 @@ class RedisStore:
         *,
         prefix: str = DEFAULT_PREFIX,
         retry_seconds: float = redis_outage.RETRY_SECONDS,
+        timeout_s: float = redis_outage.COMMAND_TIMEOUT_S,
     ) -> None:
         self.prefix = prefix
         self.retry_seconds = retry_seconds
         self.fallback = MemoryStore()
-        self._client = redis_outage.client(url)
+        self._client = redis_outage.client(url, timeout_s)
         self._take = self._client.register_script(_TAKE)
         self._give_back = self._client.register_script(_GIVE_BACK)
         self.outage = redis_outage.Outage(
