@@ -186,7 +186,7 @@ def create_bare_app() -> Starlette:
 
 
 def serve_bare(port: int) -> int:
-    """uvicorn.run with the settings kimgraph.cli._serve uses."""
+    """uvicorn.run with the settings kimgraph.serve.serve uses."""
     uvicorn.run(
         "bench.fanout:create_bare_app",
         factory=True,
@@ -1228,7 +1228,8 @@ async def _monitor(path: Path) -> None:
 
 def serve_monitored(port: int) -> int:
     """kimgraph.cli's serve, with the app of create_monitored_app."""
-    from kimgraph.cli import prepare_database, run_closing
+    from kimgraph.db import run_closing
+    from kimgraph.serve import prepare_database
     from kimgraph.settings import Settings
 
     settings = Settings.from_env()

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import errno
 import getpass
-import gzip
 import logging
 import os
-import socket
 import sys
 import warnings
-import zlib
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, TypeVar
-
-import uvicorn
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from kimgraph import backup, cli_errors, db, logs
+from kimgraph import serve as serve_command
 from kimgraph.accounts import auth
 from kimgraph.accounts import cli as accounts_cli
 from kimgraph.accounts.principals import Role
@@ -33,17 +24,14 @@ from kimgraph.clock import SystemClock
 from kimgraph.demo import DEMO_BOARD, DEMO_KEY_REGION, load_demo
 from kimgraph.errors import Problem, ProblemCode, UserInputError
 from kimgraph.events.bus import Doorbell
-from kimgraph.live import mirror
 from kimgraph.pii import cli as pii_cli
-from kimgraph.regions import importer as region_import
+from kimgraph.regions import cli as regions_cli
 from kimgraph.reports import cli as reports_cli
-from kimgraph.settings import Settings, described
+from kimgraph.settings import Settings
 from kimgraph.units import cli as units_cli
 from kimgraph.warnings import cli as warnings_cli
 
 logger = logging.getLogger("kimgraph.cli")
-T = TypeVar("T")
-MAX_ERRORS_SHOWN = 50
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,14 +50,16 @@ def _parser() -> argparse.ArgumentParser:
         help="migrate the database and serve the API",
         description="Migrate the database, load the bundled Ketapang regions into "
         "an empty one,\nand serve the API on http://HOST:PORT/graphql.",
-        epilog=_settings_help(),
-        formatter_class=_ServeHelp,
+        epilog=serve_command.settings_help(),
+        formatter_class=serve_command.ServeHelp,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=_port, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--port", type=serve_command.port, default=8000, help="port to listen on"
+    )
     serve.add_argument(
         "--workers",
-        type=_positive,
+        type=serve_command.positive,
         default=1,
         help="server processes; several share events through KIMGRAPH_REDIS_URL",
     )
@@ -130,43 +120,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _ServeHelp(
-    argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter
-):
-    """Options with their defaults; the settings epilog as written."""
-
-
-def _settings_help() -> str:
-    """Every KIMGRAPH_* variable with its default, from the settings definition."""
-    lines = ["environment variables (README, Configuration):"]
-    for name, default, about in described():
-        lines.append(f"  {name} (default: {default})")
-        if about:
-            lines.append(f"      {about}")
-    return "\n".join(lines)
-
-
-def _port(text: str) -> int:
-    port = _number(text)
-    if not 0 < port < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 1 to 65535")
-    return port
-
-
-def _positive(text: str) -> int:
-    number = _number(text)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 1 up")
-    return number
-
-
-def _number(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script: every failure told as cli_errors says."""
     args = _parser().parse_args(argv)
@@ -211,46 +164,32 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(build_schema(settings).as_str())
         return 0
     if args.command == "migrate":
-        run_closing(db.migrate(settings.database_url))
+        db.run_closing(db.migrate(settings.database_url))
         return 0
     if args.command == "regions":
-        return run_closing(_import(settings, args.file, national=args.national))
+        return db.run_closing(
+            regions_cli.import_command(settings, args.file, national=args.national)
+        )
     if args.command == "serve":
-        return _serve(settings, args.host, args.port, args.workers)
+        return serve_command.serve(settings, args.host, args.port, args.workers)
     if args.command == "warnings":
         return warnings_cli.run(args, settings)
     if args.command == "pii":
-        return run_closing(pii_cli.run(args, settings))
+        return db.run_closing(pii_cli.run(args, settings))
     if args.command == "audit":
-        return run_closing(audit_cli.run(args, settings.database_url))
+        return db.run_closing(audit_cli.run(args, settings.database_url))
     if args.command == "backup":
         return backup.backup(settings.database_url, args.file, force=args.force)
     if args.command == "restore":
-        return run_closing(backup.restore(settings.database_url, args.file))
-    return run_closing(_admin(settings, args))
-
-
-def run_closing(command: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run for a command, closing the database however the command ends.
-
-    A SQLite connection left open by a failure keeps aiosqlite's worker thread,
-    and with it the process, alive after the error message.
-    """
-
-    async def closing() -> T:
-        try:
-            return await command
-        finally:
-            await db.close()
-
-    return asyncio.run(closing())
+        return db.run_closing(backup.restore(settings.database_url, args.file))
+    return db.run_closing(_admin(settings, args))
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
     """Run an accounts, apikeys or demo command against a migrated database."""
     if args.command == "accounts" and getattr(args, "password", "") is None:
         args.password = _prompt_password()
-    await open_database(settings)
+    await serve_command.open_database(settings)
     try:
         # Refused input (UserInputError) is told by main(), as for every command.
         return await _ADMIN_COMMANDS[_command_name(args)](args)
@@ -406,138 +345,6 @@ _ADMIN_COMMANDS = {
     **units_cli.COMMANDS,
     **reports_cli.COMMANDS,
 }
-
-
-async def open_database(settings: Settings) -> None:
-    """Migrate, connect, and load the bundled Ketapang regions if there are none."""
-    await db.migrate(settings.database_url)
-    await db.init(settings.database_url)
-    if not await region_import.has_regions():
-        report = await region_import.load_bundled_seed()
-        logger.info("loaded %d bundled regions (Kabupaten Ketapang)", report.added)
-
-
-async def prepare_database(settings: Settings) -> None:
-    """Everything `serve` needs of the database before it starts."""
-    await open_database(settings)
-    await pii_cli.ready(settings)  # refuses a missing or wrong secret (privacy.md)
-    await db.close()
-
-
-def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
-    _check_address(host, port)
-    run_closing(prepare_database(settings))
-    with mirror.across_workers(workers):  # one scrape counts every worker
-        _run_uvicorn(settings, host, port, workers)
-    return 0
-
-
-def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
-    uvicorn.run(
-        "kimgraph.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-        # No query string, frame payload or database message in any line.
-        log_config=logs.config(settings.log_level, settings.log_format),
-        # kimgraph.request_log writes the access lines, with request ids.
-        access_log=False,
-        ws_ping_interval=15,
-        ws_ping_timeout=20,
-        ws_per_message_deflate=False,
-        # Like the HTTP body limit: a larger message closes the socket with 1009.
-        ws_max_size=settings.ws_max_bytes,
-        proxy_headers=True,
-        # Bounded: an open stream or a socket uvicorn missed must not keep a
-        # rolling restart waiting (docs/live-delivery.md, "Shutting down").
-        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
-    )
-
-
-def _check_address(host: str, port: int) -> None:
-    """CliError unless host:port can be listened on; before the migrations run.
-
-    Uvicorn would log the failure in its own format after the migrations.
-    """
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
-        raise CliError(f"cannot listen on {host}:{port}: no such host") from None
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        # As uvicorn binds: a port in TIME_WAIT after a restart is free.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            status = (
-                cli_errors.FAILED if exc.errno == errno.EADDRINUSE else cli_errors.USAGE
-            )
-            reason = (exc.strerror or str(exc)).lower()
-            raise CliError(
-                f"cannot listen on {host}:{port}: {reason}", status
-            ) from None
-
-
-async def _import(settings: Settings, file: Path | None, *, national: bool) -> int:
-    console = Console(stderr=True)
-    if national:
-        source = region_import.bundled_source(region_import.BUNDLED_NATIONAL)
-    else:
-        assert file is not None
-        if not await asyncio.to_thread(file.is_file):
-            exists = await asyncio.to_thread(file.exists)
-            raise CliError(f"{'not a file' if exists else 'no such file'}: {file}")
-        source = region_import.file_source(file)
-    await db.migrate(settings.database_url)
-    await db.init(settings.database_url)
-    try:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            # Off a terminal it would print its last frame, before any message.
-            disable=not console.is_terminal,
-        ) as progress:
-            task = progress.add_task(f"importing {source.name}", total=None)
-
-            def advance(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
-
-            report = await region_import.import_regions([source], advance)
-    except region_import.RegionImportError as exc:
-        for error in exc.errors[:MAX_ERRORS_SHOWN]:
-            console.print(str(error), markup=False, highlight=False, soft_wrap=True)
-        hidden = len(exc.errors) - MAX_ERRORS_SHOWN
-        if hidden > 0:
-            console.print(f"… and {hidden} more")
-        console.print(f"kimgraph: {exc}", soft_wrap=True)
-        return 1
-    except gzip.BadGzipFile:
-        raise CliError(
-            f"{source.name}: not a gzip file (a plain CSV file's name ends in .csv)",
-            cli_errors.FAILED,
-        ) from None
-    except EOFError:
-        raise CliError(
-            f"{source.name}: the gzip file ends early; it is cut short",
-            cli_errors.FAILED,
-        ) from None
-    except zlib.error as exc:
-        raise CliError(
-            f"{source.name}: the gzip file is damaged ({exc})", cli_errors.FAILED
-        ) from None
-    finally:
-        await db.close()
-    print(
-        f"{report.rows} rows: {report.added} added, {report.renamed} renamed, "
-        f"{report.unchanged} unchanged"
-    )
-    return 0
 
 
 if __name__ == "__main__":

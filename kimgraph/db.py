@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from kimgraph.settings import DEFAULT_DATABASE_URL, SettingsError
+
+T = TypeVar("T")
 
 MODEL_MODULES = ["kimgraph.models"]
 MIGRATIONS_MODULE = "kimgraph.migrations"
@@ -104,3 +108,19 @@ async def close() -> None:
 def dialect() -> str:
     """'sqlite' or 'postgres': the SQL dialect of the default connection."""
     return str(Tortoise.get_connection("default").capabilities.dialect)
+
+
+def run_closing(command: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run for a command, closing the database however the command ends.
+
+    A SQLite connection left open by a failure keeps aiosqlite's worker thread,
+    and with it the process, alive after the error message.
+    """
+
+    async def closing() -> T:
+        try:
+            return await command
+        finally:
+            await close()
+
+    return asyncio.run(closing())

@@ -20,21 +20,16 @@ import pytest
 from tortoise.migrations.api import migrate as run_migrations
 
 from kimgraph import db
-from kimgraph.cli import prepare_database
+from kimgraph import migrations as migration_files
+from kimgraph.serve import prepare_database
 from kimgraph.settings import Settings
 
 DESA = "61.04.16.2006"
-LATEST = "0008_accounts"
-MIGRATIONS = [
-    "0001_regions",
-    "0002_accounts_kims",
-    "0003_one_ketua",
-    "0004_announcements_events",
-    "0005_aspirations",
-    "0006_warnings",
-    "0007_idempotency",
-    LATEST,
-]
+# Every migration the package holds, in order: a new one is applied and backed up too.
+MIGRATIONS = sorted(
+    path.stem for path in Path(migration_files.__file__).parent.glob("[0-9]*_*.py")
+)
+LATEST = MIGRATIONS[-1]
 
 
 def kimgraph(

@@ -25,8 +25,8 @@ import pytest
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from kimgraph import db, models
-from kimgraph.cli import open_database
 from kimgraph.cursors import encode_id
+from kimgraph.serve import open_database
 from kimgraph.settings import Settings, described, variable_names
 from tests.cli_in_process import run_cli
 from tests.services import postgres_database
