@@ -18,7 +18,7 @@ from kimgraph import audit, models
 from kimgraph.accounts.authorization import Action, enforce
 from kimgraph.accounts.principals import Principal
 from kimgraph.clock import Clock
-from kimgraph.errors import invalid, not_found
+from kimgraph.errors import NotFoundError, UserInputError, invalid, not_found
 from kimgraph.events import log
 from kimgraph.models import DeliveryStatus, WebhookStatus
 from kimgraph.webhooks.addresses import RefusedAddress, resolve
@@ -262,8 +262,14 @@ async def deliveries(
     after: int | None,
     limit: int,
 ) -> tuple[list[models.WebhookDelivery], bool, int]:
-    """Deliveries newest first, after the id `after`: the page, more?, total."""
-    row = await _endpoint(principal, endpoint_id)
+    """Deliveries newest first, after the id `after`: the page, more?, total.
+
+    A query has no userErrors: an unknown endpoint is a NOT_FOUND error.
+    """
+    try:
+        row = await _endpoint(principal, endpoint_id)
+    except UserInputError:
+        raise NotFoundError("there is no such webhook") from None
     query = models.WebhookDelivery.filter(endpoint_id=row.id)
     if status is not None:
         query = query.filter(status=status)

@@ -167,6 +167,15 @@ async def test_an_admin_updates_disables_enables_lists_and_deletes_a_webhook(
     # delete, then it is gone
     gone = await execute(client, DELETE, {"id": webhook}, admin)
     assert gone["data"]["webhookDelete"] == {"deletedId": webhook, "userErrors": []}
+    # and its log is a NOT_FOUND error (found by the fuzz test as INTERNAL)
+    lost = await execute(client, DELIVERIES, {"id": webhook}, admin)
+    assert (
+        lost["data"],
+        [(e["message"], e["extensions"]) for e in lost["errors"]],
+    ) == (
+        None,
+        [("there is no such webhook", {"code": "NOT_FOUND"})],
+    )
     again = await execute(client, DELETE, {"id": webhook}, admin)
     assert again["data"]["webhookDelete"] == {
         "deletedId": None,
