@@ -200,6 +200,7 @@ class CatchUp:
         "after_id",
         "cursor",
         "failed",
+        "finished",
         "frames",
         "joined",
         "started",
@@ -217,6 +218,9 @@ class CatchUp:
         # The position the log was read through; valid once the task is done.
         self.through = after_id
         self.failed = False
+        # Set once the log was read and `through` is known: from then on the
+        # frames are final, even while the task still brings members live.
+        self.finished = False
         # Members waiting for it, with the group's position when they joined.
         self.joined: list[tuple[Member, int]] = []
         self.started = time.monotonic()
@@ -226,7 +230,14 @@ class CatchUp:
 
     @property
     def done(self) -> bool:
-        return self.task is not None and self.task.done()
+        """Whether its frames are final: a member attached now is served at once.
+
+        Not "its task has returned": while the task brings members live a
+        slice at a time, one that must move to a newer catch-up is attached
+        again, and finding this one still "running" would join it here once
+        more, for ever (a process spinning on that loop answered nothing).
+        """
+        return self.finished or (self.task is not None and self.task.done())
 
     def all_frames(self, member: Member) -> tuple[list[str], bytes | None]:
         """Every frame of the catch-up as this member's operation id needs them."""
@@ -431,6 +442,7 @@ class Group:
             catch_up.joined = []
             return
         catch_up.through = replayed[0]
+        catch_up.finished = True
         # Members are brought live a slice at a time: ten thousand at once
         # would hold the loop for as long as their frames take to write.
         while catch_up.joined:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Callable, Iterator
+from types import FrameType
 from typing import Any
 
 from kimgraph.context import Context
@@ -37,6 +40,31 @@ async def until(condition: Callable[[], bool], deadline: float = 10.0) -> None:
     while not condition():
         assert loop.time() < give_up, "condition not met in time"
         await asyncio.sleep(0.001)
+
+
+class LoopHeld(AssertionError):
+    """Raised into whatever the main thread runs when a watchdog fires."""
+
+
+@contextlib.contextmanager
+def loop_watchdog(seconds: float) -> Iterator[None]:
+    """Break a code path that holds the event loop for ever, instead of hanging.
+
+    A busy loop never awaits, so no asyncio timeout can fire; a SIGALRM
+    handler still runs between two bytecodes of it and raises LoopHeld there,
+    which frees the loop and lets the test's own wait fail.
+    """
+
+    def fire(number: int, frame: FrameType | None) -> None:
+        raise LoopHeld(f"the event loop was held for {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class Adapter:

@@ -21,7 +21,7 @@ from kimgraph.live.runs import LiveOnly, ReplayOnly
 from kimgraph.live.sharing import Sharing
 from kimgraph.live.slow_consumers import CLOSE_SLOW_CONSUMER, REASON
 from kimgraph.settings import Settings
-from tests.kimgraph.live.sockets import until
+from tests.kimgraph.live.sockets import loop_watchdog, until
 from tests.kimgraph.live.ticks import Connection
 
 TICKS = (
@@ -39,10 +39,13 @@ class Log:
     replays: int = 0
     # Cleared: a catch-up waits here before it reads the log.
     gate: asyncio.Event = field(default_factory=asyncio.Event)
+    # Cleared: a catch-up waits here after it read the log, before it yields.
+    hold: asyncio.Event = field(default_factory=asyncio.Event)
     feed: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
 
     def __post_init__(self) -> None:
         self.gate.set()
+        self.hold.set()
 
 
 @dataclass(slots=True)
@@ -80,6 +83,7 @@ class Subscription:
             log.replays += 1
             await log.gate.wait()
             read = list(log.ids)
+            await log.hold.wait()
             for event_id in read:
                 if event_id > after_id:
                     if run.on_event is not None:
@@ -211,6 +215,30 @@ async def test_a_finished_catch_up_serves_later_members_until_an_event_goes_out(
     # then: a new catch-up, which has the event the old one did not
     assert log.replays == 2
     assert written(first) == written(second) == written(third) == list(range(6, 12))
+    await fixture.stop()
+
+
+async def test_a_member_that_joined_after_the_log_was_read_moves_to_a_newer_one() -> (
+    None
+):
+    # given: a catch-up from event 5 that has read the log (1..10) and holds
+    log = Log(ids=list(range(1, 11)))
+    log.hold.clear()
+    fixture = Fixture(log)
+    first, second = Connection(), Connection()
+    group, _ = fixture.resume(first, 5)
+    await until(lambda: log.replays == 1)
+    # when: event 11 goes out live, then a second board resumes from event 5,
+    # joining the catch-up that read the log without it
+    await fixture.publish(group, 11)
+    fixture.resume(second, 5)
+    with loop_watchdog(seconds=20):
+        log.hold.set()
+        await until(lambda: not group.resuming)
+    # then: the second was moved to a newer catch-up (once: the loop was never
+    # held), and both have every event once, in order
+    assert log.replays == 2
+    assert written(first) == written(second) == list(range(6, 12))
     await fixture.stop()
 
 
