@@ -93,7 +93,8 @@ class Subscription:
                 self._queue.put_nowait(delivery)
                 continue
             try:
-                await asyncio.wait_for(self._queue.put(delivery), patience)
+                async with asyncio.timeout(patience):
+                    await self._queue.put(delivery)
             except TimeoutError:
                 if not self.closed:
                     self._overflow()
@@ -308,7 +309,8 @@ class Hub:
     async def _follow_log(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wakeup.wait()
             self._wakeup.clear()
             try:
                 await self.catch_up()

@@ -169,7 +169,8 @@ class Dispatcher:
             self._grew.clear()
             if not await self._enqueue(endpoint):
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._grew.wait(), self.interval)
+                    async with asyncio.timeout(self.interval):
+                        await self._grew.wait()
             return
         wait = (head.next_attempt_at - self.clock.now()).total_seconds()
         if wait > 0:

@@ -198,3 +198,25 @@ async def test_a_reader_that_takes_nothing_is_told_it_is_too_slow(db: str) -> No
     with pytest.raises(SlowConsumer):
         await stalled.next()
     assert await taken(stalled) == []
+
+
+async def test_close_ends_the_hub_when_a_doorbell_rings_as_it_is_cancelled(
+    db: str,
+) -> None:
+    for turns in range(4):
+        # given: a started hub whose log follower waits for a doorbell
+        hub = Hub(MemoryBus(), {"a": recording("a", [])}, poll_interval=60)
+        await hub.start()
+        await asyncio.sleep(0.05)
+        # when: a doorbell rings, and the hub is closed a few loop turns
+        # later, as the follower wakes (Python 3.11's wait_for lost this
+        # cancellation, and SIGTERM then waited for the follower for ever)
+        hub.poke()
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        async with asyncio.timeout(10) as waited:
+            await hub.close()
+        # then: close() ended every task of the hub; it needed no second
+        # cancel (the deadline's, whose expiry close() would have swallowed)
+        assert not waited.expired()
+        assert all(task.cancelled() for task in hub._tasks)
