@@ -66,7 +66,7 @@ from strawberry.types.graphql import OperationType
 from kimgraph.context import Context
 from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.connections import ConnectionRegistry
-from kimgraph.live.group import Member, event_position
+from kimgraph.live.member import Member, event_position
 from kimgraph.live.shape import Shape
 from kimgraph.live.sharing import Sharing
 from kimgraph.live.slow_consumers import SlowConsumers
@@ -436,7 +436,7 @@ class SharedStream:
     async def aclose(self) -> None:
         await self._results.aclose()
 
-    # The member's owner (kimgraph.live.group.Owner).
+    # The member's owner (kimgraph.live.member.Owner).
 
     def group_ended(self, member: Member) -> None:
         self.completed = True

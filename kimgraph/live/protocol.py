@@ -38,8 +38,9 @@ from kimgraph.context import Context
 from kimgraph.live import http_streams
 from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.event_outages import close_try_again, until_failed
-from kimgraph.live.group import Group, Member, event_position, same_string
+from kimgraph.live.group import Group
 from kimgraph.live.legacy import LegacyWSHandler
+from kimgraph.live.member import Member, event_position, same_string
 from kimgraph.live.outbox import Outbox, socket_outbox
 from kimgraph.live.pinger import Pinger
 from kimgraph.live.runs import ReplayOnly

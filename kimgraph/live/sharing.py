@@ -9,7 +9,8 @@ from typing import Any
 from strawberry.schema.base import BaseSchema
 
 from kimgraph.context import Context
-from kimgraph.live.group import Group, Member
+from kimgraph.live.group import Group
+from kimgraph.live.member import Member
 from kimgraph.live.shape import Shape, shape_of
 from kimgraph.live.stats import FanOutStats
 

@@ -16,7 +16,8 @@ import strawberry
 
 from kimgraph.cursors import decode_event_cursor, encode_event_cursor
 from kimgraph.events.log import CursorExpiredError
-from kimgraph.live.group import Group, Member
+from kimgraph.live.group import Group
+from kimgraph.live.member import Member
 from kimgraph.live.runs import LiveOnly, ReplayOnly
 from kimgraph.live.sharing import Sharing
 from kimgraph.live.slow_consumers import CLOSE_SLOW_CONSUMER, REASON

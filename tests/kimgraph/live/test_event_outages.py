@@ -22,7 +22,7 @@ import pytest
 import strawberry
 
 from kimgraph.live.event_outages import REASON
-from kimgraph.live.group import Member
+from kimgraph.live.member import Member
 from kimgraph.live.outbox import Outbox
 from kimgraph.live.pinger import Pinger
 from kimgraph.live.protocol import TransportWSHandler
@@ -90,7 +90,7 @@ OWN = "subscription { own { n title } }"
 
 
 class Connection:
-    """Stands in for a socket's handler (kimgraph.live.group.Owner)."""
+    """Stands in for a socket's handler (kimgraph.live.member.Owner)."""
 
     def __init__(self) -> None:
         self.socket = Socket()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import strawberry
 
 from kimgraph.context import Context
-from kimgraph.live.group import Member
+from kimgraph.live.member import Member
 from kimgraph.live.outbox import Outbox
 from kimgraph.live.runs import LiveOnly
 from kimgraph.settings import Settings
