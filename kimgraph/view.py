@@ -43,7 +43,7 @@ from kimgraph.graphql_http import (
     unauthenticated,
 )
 from kimgraph.graphql_http import refused as refused_response
-from kimgraph.live import http_streams
+from kimgraph.live import http_streams, http_transports
 from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.connections import ConnectionRegistry
 from kimgraph.live.hub import Hub
@@ -62,7 +62,7 @@ class GraphQLView(LiveView):
     """Strawberry's ASGI view with KIMgraph's context and authentication."""
 
     # Subscriptions over HTTP: only they stream, with KIMgraph's heartbeats.
-    stream_transport_classes_by_protocol = http_streams.TRANSPORTS
+    stream_transport_classes_by_protocol = http_transports.TRANSPORTS
 
     def __init__(
         self,
@@ -84,7 +84,7 @@ class GraphQLView(LiveView):
                 if settings.legacy_ws
                 else (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
             )
-            + http_streams.PROTOCOLS,
+            + http_transports.PROTOCOLS,
             connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
             max_subscriptions_per_connection=MAX_OPERATIONS_PER_CONNECTION,
             allowed_origins=settings.allowed_origins,
@@ -130,7 +130,7 @@ class GraphQLView(LiveView):
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        stream = http_streams.streaming_protocol(request.headers.get("accept"))
+        stream = http_transports.streaming_protocol(request.headers.get("accept"))
         if stream is None:
             key = request.headers.get(idempotency.HEADER)
             if key is None:
@@ -214,7 +214,7 @@ class GraphQLView(LiveView):
         as kimgraph.batches says.
         """
         if not isinstance(request_data, list):
-            if reason := http_streams.refuse_unless_subscription(request_data):
+            if reason := http_transports.refuse_unless_subscription(request_data):
                 raise HTTPException(400, reason)
             result = await super().execute_operation(
                 request, request_adapter, request_data, context, root_value,

@@ -2,14 +2,14 @@
 
 For networks whose proxies break WebSockets (docs/live-delivery.md,
 "Subscriptions over HTTP"). Strawberry streams both itself (its SSETransport
-and MultipartSubscriptionTransport); this module sets what KIMgraph needs of
-them:
+and MultipartSubscriptionTransport); this module and its transports
+(kimgraph.live.http_transports) set what KIMgraph needs of them:
 
 - only subscriptions stream: a query or mutation sent with a streaming Accept
   is refused with BAD_REQUEST (it is answered as JSON, under its deadline, by
   a plain POST);
 - heartbeats: an SSE comment every 15 s, a multipart `{}` part every 5 s (the
-  class attributes below, which tests shorten);
+  transports' class attributes, which tests shorten);
 - a subscription's stream ends on its own only when its subscriber fell
   behind (resolvers.streams, kimgraph.live.hub, or a shared stream's queue):
   the client is then told so with a last SLOW_CONSUMER error, counted like a
@@ -32,40 +32,20 @@ import asyncio
 import logging
 from asyncio import FIRST_COMPLETED
 from collections import deque
-from collections.abc import (
-    AsyncGenerator,
-    Awaitable,
-    Callable,
-    Iterable,
-    Iterator,
-    Mapping,
-)
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
-from graphql import GraphQLError, GraphQLSyntaxError
-from graphql import OperationType as AstType
-from graphql.language import parse
-from graphql.utilities import get_operation_ast
+from graphql import GraphQLError
 from starlette.types import Scope
 from starlette.websockets import WebSocketState
-from strawberry.http import GraphQLRequestData
-from strawberry.http.streaming import (
-    HTTPStreamTransport,
-    MultipartSubscriptionTransport,
-    SSETransport,
-)
-from strawberry.subscriptions import (
-    GRAPHQL_SSE_PROTOCOL,
-    MULTIPART_SUBSCRIPTION_PROTOCOL,
-)
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
-from strawberry.types.graphql import OperationType
 
 from kimgraph.context import Context
 from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.connections import ConnectionRegistry
+from kimgraph.live.http_transports import STREAMED, Encoded
 from kimgraph.live.member import Member, event_position
 from kimgraph.live.shape import Shape
 from kimgraph.live.sharing import Sharing
@@ -73,16 +53,10 @@ from kimgraph.live.slow_consumers import SlowConsumers
 
 logger = logging.getLogger("kimgraph.live.http_streams")
 
-PROTOCOLS = (GRAPHQL_SSE_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL)
-
 SLOW_CONSUMER_CODE = "SLOW_CONSUMER"
 SLOW_CONSUMER_MESSAGE = (
     "The subscriber fell too far behind: subscribe again with `after` "
     "set to the last cursor received."
-)
-NOT_A_SUBSCRIPTION = (
-    "Only subscriptions stream over HTTP: send queries and mutations "
-    "with Accept: application/json."
 )
 SUBSCRIPTION_NEEDS_STREAM = (
     "A subscription over HTTP needs Accept: text/event-stream (graphql-sse) or "
@@ -92,109 +66,6 @@ SUBSCRIPTION_NEEDS_STREAM = (
 AT_THE_CAP = "Too many open connections from this address: close one, or retry later."
 # Seconds a stream refused at the per-address cap is told to wait (429).
 RETRY_AT_THE_CAP = 30
-
-
-# Above the schema's own token cap: a document refused there is refused by it.
-_MAX_TOKENS = 10_000
-
-
-def refuse_unless_subscription(request: GraphQLRequestData) -> str | None:
-    """Why a streaming request cannot stream: NOT_A_SUBSCRIPTION, or None.
-
-    Strawberry's stream would fail a query it may not run as an unexpected
-    error; this answers 400 first. A document that does not parse, or names
-    no operation it holds, is left to the schema, which reports it in the
-    stream as it would in a JSON answer.
-    """
-    if request.protocol not in STREAMED or not isinstance(request.query, str):
-        return None
-    try:
-        document = parse(request.query, no_location=True, max_tokens=_MAX_TOKENS)
-    except GraphQLSyntaxError:
-        return None
-    operation = get_operation_ast(document, request.operation_name)
-    if operation is None or operation.operation is AstType.SUBSCRIPTION:
-        return None
-    return NOT_A_SUBSCRIPTION
-
-
-class Encoded(dict[str, object]):
-    """A result a group has already encoded: its transport writes `json` as is.
-
-    Strawberry makes {"data": <this>} of it; encode_next below takes the
-    group's encoding instead of encoding the result again, once per stream.
-    """
-
-    __slots__ = ("json",)
-
-    def __init__(self, json: str) -> None:
-        super().__init__()
-        self.json = json
-
-
-def _encoded(response: Mapping[str, object]) -> str | None:
-    data = response.get("data")
-    return data.json if isinstance(data, Encoded) else None
-
-
-class SubscriptionsOnly:
-    """A streaming transport that runs subscriptions and nothing else.
-
-    By GET too (graphql-sse allows it, and a browser's EventSource can do
-    nothing else): a subscription only reads.
-    """
-
-    def allowed_operation_types(
-        self, allowed_operation_types: set[OperationType]
-    ) -> Iterable[OperationType]:
-        return (OperationType.SUBSCRIPTION,)
-
-
-class ServerSentEvents(SubscriptionsOnly, SSETransport):
-    """graphql-sse's distinct connections mode: `next` and `complete` events."""
-
-    # Seconds between `: ping` comments, which keep proxies from timing out.
-    heartbeat_interval: float = 15.0
-
-    def __init__(self) -> None:
-        super().__init__(type(self).heartbeat_interval)
-
-    def encode_next(self, response: Any, encode_json: Any) -> str:
-        encoded = _encoded(response)
-        if encoded is None:
-            return super().encode_next(response, encode_json)
-        return self.encode_event("next", encoded)
-
-
-class Multipart(SubscriptionsOnly, MultipartSubscriptionTransport):
-    """Apollo's multipart subscriptions: boundary "graphql", `{"payload": …}` parts."""
-
-    # Seconds between `{}` heartbeat parts (the protocol asks for 5).
-    heartbeat_interval: float = 5.0
-
-    def encode_next(self, response: Any, encode_json: Any) -> str:
-        encoded = _encoded(response)
-        if encoded is None:
-            return super().encode_next(response, encode_json)
-        return self.encode_multipart_data(
-            {"payload": response}, lambda _: '{"payload":' + encoded + "}"
-        )
-
-
-TRANSPORTS: Mapping[str, type[HTTPStreamTransport]] = {
-    GRAPHQL_SSE_PROTOCOL: ServerSentEvents,
-    MULTIPART_SUBSCRIPTION_PROTOCOL: Multipart,
-}
-
-
-def streaming_protocol(accept: str | None) -> str | None:
-    """The HTTP streaming protocol an Accept header asks for, if any."""
-    return next((p for p, t in _ACCEPTORS.items() if t.accepts(accept or "")), None)
-
-
-_ACCEPTORS = {make.protocol: make() for make in TRANSPORTS.values()}
-# A request's protocol as Strawberry names it: "sse", "multipart-subscription".
-STREAMED = frozenset(_ACCEPTORS)
 
 
 class OpenStreams:

@@ -35,7 +35,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from kimgraph.context import Context
-from kimgraph.live import http_streams
+from kimgraph.live import http_streams, http_transports
 from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.event_outages import close_try_again, until_failed
 from kimgraph.live.group import Group
@@ -403,7 +403,7 @@ class LiveView(GraphQL[Context, None]):
 
         if (
             isinstance(request_data, GraphQLRequestData)
-            and request_data.protocol in http_streams.STREAMED
+            and request_data.protocol in http_transports.STREAMED
             and isinstance(request_data.query, str)
         ):
             sharing = self.live.sharing

@@ -23,7 +23,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from kimgraph.app import create_app
 from kimgraph.clock import Clock, FixedClock
-from kimgraph.live import http_streams
+from kimgraph.live import http_streams, http_transports
 from kimgraph.live.hub import Hub
 from kimgraph.live.slow_consumers import SlowConsumers
 from kimgraph.settings import Settings
@@ -276,8 +276,8 @@ async def test_an_idle_stream_sends_heartbeats(
     heartbeat: str,
 ) -> None:
     # given: heartbeats every 10 ms instead of every 15 s or 5 s
-    monkeypatch.setattr(http_streams.ServerSentEvents, "heartbeat_interval", 0.01)
-    monkeypatch.setattr(http_streams.Multipart, "heartbeat_interval", 0.01)
+    monkeypatch.setattr(http_transports.ServerSentEvents, "heartbeat_interval", 0.01)
+    monkeypatch.setattr(http_transports.Multipart, "heartbeat_interval", 0.01)
     # when
     async with app_of(settings, clock) as app, opened(app, accept) as stream:
         async with asyncio.timeout(DEADLINE):
