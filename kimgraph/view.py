@@ -48,8 +48,8 @@ from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.connections import ConnectionRegistry
 from kimgraph.live.hub import Hub
 from kimgraph.live.pinger import Pinger
-from kimgraph.live.protocol import LiveDependencies, LiveView
 from kimgraph.live.sharing import Sharing
+from kimgraph.live.view import LiveDependencies, LiveView
 from kimgraph.rate_limit import refusals
 from kimgraph.read_cache import ReadCache
 from kimgraph.settings import Settings

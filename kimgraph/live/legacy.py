@@ -34,7 +34,7 @@ from kimgraph.presence import board_connected
 if TYPE_CHECKING:
     from strawberry.http.async_base_view import AsyncWebSocketAdapter
 
-    from kimgraph.live.protocol import LiveView
+    from kimgraph.live.view import LiveView
 
 CLOSE_INIT_TIMEOUT = 4408
 CLOSE_TOO_MANY_INITS = 4429
