@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 from kimgraph.cursors import decode_id, key_id
 from kimgraph.errors import ApiError, Problem, UserInputError
-from kimgraph.settings import PREFIX, SettingsError, variable_names
+from kimgraph.setting_values import SettingsError
+from kimgraph.settings import PREFIX, variable_names
 
 # 2: the command cannot start as given (its arguments, a setting, a file or a
 # database it names); 1: it started and failed (refused data, a service down).

@@ -12,7 +12,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
-from kimgraph.settings import DEFAULT_DATABASE_URL, SettingsError
+from kimgraph.setting_values import DEFAULT_DATABASE_URL, SettingsError
 
 T = TypeVar("T")
 

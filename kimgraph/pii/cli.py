@@ -12,7 +12,8 @@ from kimgraph.aspirations import redaction
 from kimgraph.cli_errors import CliError
 from kimgraph.clock import SystemClock
 from kimgraph.pii import erasure, keys, store
-from kimgraph.settings import MIN_SECRET_LENGTH, Settings
+from kimgraph.setting_values import MIN_SECRET_LENGTH
+from kimgraph.settings import Settings
 
 
 def add_parser(commands: Any) -> None:

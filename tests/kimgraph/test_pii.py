@@ -16,7 +16,8 @@ from kimgraph.app import create_app
 from kimgraph.clock import FixedClock
 from kimgraph.cursors import encode_id
 from kimgraph.pii import keys, store
-from kimgraph.settings import Settings, SettingsError
+from kimgraph.setting_values import SettingsError
+from kimgraph.settings import Settings
 from tests.conftest import execute
 from tests.people import HOME_DESA, REPORTER_CONTACT, Cast, make_cast
 

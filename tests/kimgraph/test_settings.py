@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kimgraph.settings import Settings, SettingsError
+from kimgraph.setting_values import SettingsError
+from kimgraph.settings import Settings
 
 SHAPE = (
     "KIMGRAPH_REDIS_URL must look like redis://host:6379/0, "

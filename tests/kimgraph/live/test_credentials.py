@@ -21,7 +21,8 @@ from kimgraph.accounts.principals import Principal
 from kimgraph.app import create_app
 from kimgraph.clock import FixedClock, SystemClock
 from kimgraph.live.credentials import CredentialCheck
-from kimgraph.settings import Settings, SettingsError
+from kimgraph.setting_values import SettingsError
+from kimgraph.settings import Settings
 from kimgraph.view import GraphQLView
 from tests.conftest import QueryLog
 from tests.people import PASSWORD, Cast

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kimgraph.settings import Settings, SettingsError
+from kimgraph.setting_values import SettingsError
+from kimgraph.settings import Settings
 
 
 def test_the_poller_is_off_by_default() -> None:
