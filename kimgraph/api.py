@@ -21,7 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from kimgraph import request_log
+from kimgraph import request_operations
 from kimgraph.admission import Admission
 from kimgraph.context import Context
 from kimgraph.cost import PAGE, Bound, CostModel, OperationCosts
@@ -229,7 +229,7 @@ class Schema(strawberry.Schema):
         Accept headers that stream.
         """
         # Named and judged in the request's access line (kimgraph.request_log).
-        operation = request_log.begin(operation_name)
+        operation = request_operations.begin(operation_name)
         result = await self._execute(
             query, variable_values, context_value, root_value, operation_name,
             allowed_operation_types, operation_extensions,
@@ -328,7 +328,7 @@ def build_schema(settings: Settings) -> Schema:
         extensions=[
             ApiErrors,
             FreshLoaders,
-            request_log.NamesOperations,  # for the access line
+            request_operations.NamesOperations,  # for the access line
             lambda: AddValidationRules(rules),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: CachedParsing(documents),

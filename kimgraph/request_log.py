@@ -4,8 +4,9 @@ An operator follows one request through the log by its id: taken from the
 client's (or the load balancer's) `X-Request-ID` when it is a sane token,
 made otherwise, echoed in the response and carried by every line logged while
 the request runs (kimgraph.logs.REQUEST_ID). The line names the GraphQL
-operations, their outcome and the caller's role, never a token, a username, a
-variable or a query string (docs/operations.md, "Logs and metrics").
+operations (kimgraph.request_operations), their outcome and the caller's role,
+never a token, a username, a variable or a query string (docs/operations.md,
+"Logs and metrics").
 """
 
 from __future__ import annotations
@@ -15,20 +16,22 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import GraphQLError, parse
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionResult
 
-from kimgraph.graphql_http import is_request_error
 from kimgraph.logs import REQUEST_ID
+from kimgraph.request_operations import (
+    EXCHANGE,
+    OK,
+    REFUSED,
+    Exchange,
+    Operation,
+    document_name,
+    safe_name,
+)
 
 logger = logging.getLogger("kimgraph.access")
 
@@ -36,12 +39,6 @@ HEADER = "x-request-id"
 # A client's id is kept only if it cannot forge or break a line: bounded, and
 # of the characters of UUIDs, ULIDs and the ids load balancers make.
 SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-# An operation name as GraphQL spells one; anything else a client sends as
-# operationName is free text and is not logged.
-NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
-MAX_NAME_TOKENS = 5_000  # as kimgraph.api.MAX_TOKENS
-
-OK, USER_ERROR, ERROR, REFUSED = "ok", "user_error", "error", "refused"
 
 # Counted in every worker; with --workers N, prometheus_client's multiprocess
 # mode adds the workers' counts up (kimgraph.live.metrics.render).
@@ -59,88 +56,6 @@ SECONDS = Histogram(
     ["type"],
     registry=None,
 )
-
-
-@dataclass
-class Operation:
-    """One GraphQL operation of a request, as its access line names it."""
-
-    type: str = "unknown"
-    name: str | None = None
-    outcome: str = OK
-
-    def settle(self, result: ExecutionResult) -> None:
-        """The outcome, from the operation's answer."""
-        if is_request_error(result):
-            self.outcome = REFUSED
-        elif result.errors:
-            self.outcome = ERROR
-        elif _has_user_errors(result.data):
-            self.outcome = USER_ERROR
-        else:
-            self.outcome = OK
-
-    def __str__(self) -> str:
-        return f"{self.type}:{self.name or '-'} {self.outcome}"
-
-
-@dataclass
-class Exchange:
-    """What one HTTP request did, filled in while it runs."""
-
-    operations: list[Operation] = field(default_factory=list)
-
-
-_EXCHANGE: ContextVar[Exchange | None] = ContextVar("kimgraph_exchange", default=None)
-_OPERATION: ContextVar[Operation | None] = ContextVar(
-    "kimgraph_operation", default=None
-)
-
-
-def begin(operation_name: str | None) -> Operation:
-    """The operation kimgraph.api's Schema.execute is about to run.
-
-    Each operation of a batch runs in a task of its own, so each has its own
-    _OPERATION; all are listed on the request's exchange.
-    """
-    operation = Operation(name=safe_name(operation_name))
-    exchange = _EXCHANGE.get()
-    if exchange is not None:
-        exchange.operations.append(operation)
-    _OPERATION.set(operation)
-    return operation
-
-
-class NamesOperations(SchemaExtension):
-    """Tells the current Operation its type and name once the document is read."""
-
-    def on_operation(self) -> Iterator[None]:
-        try:
-            yield
-        finally:
-            operation = _OPERATION.get()
-            if operation is not None:
-                context = self.execution_context
-                try:
-                    operation.type = context.operation_type.value
-                except RuntimeError:  # no document, or no such operation in it
-                    operation.type = "unknown"
-                operation.name = safe_name(context.operation_name)
-
-
-def safe_name(name: object) -> str | None:
-    """The operation name if it is a GraphQL name, else None."""
-    return name if isinstance(name, str) and NAME.fullmatch(name) else None
-
-
-def _has_user_errors(data: object) -> bool:
-    """True if a top-level payload (a mutation's) reports userErrors."""
-    if not isinstance(data, dict):
-        return False
-    return any(
-        isinstance(payload, dict) and bool(payload.get("userErrors"))
-        for payload in data.values()
-    )
 
 
 def request_id(headers: Headers) -> str:
@@ -168,7 +83,7 @@ class RequestLog:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = request_id(Headers(scope=scope))
         exchange = Exchange()
-        id_token, exchange_token = REQUEST_ID.set(rid), _EXCHANGE.set(exchange)
+        id_token, exchange_token = REQUEST_ID.set(rid), EXCHANGE.set(exchange)
         # 500 if the app fails before it answers; 499 (nginx's "client closed
         # request") if it returns without answering: the client went away.
         status, page = 499, False
@@ -194,7 +109,7 @@ class RequestLog:
             graphql = scope["path"] == "/graphql" and not page
             _account(scope, exchange, status, seconds, graphql=graphql)
             REQUEST_ID.reset(id_token)
-            _EXCHANGE.reset(exchange_token)
+            EXCHANGE.reset(exchange_token)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         rid = request_id(Headers(scope=scope))
@@ -377,7 +292,7 @@ def _log_subscription_start(text: object, path: str) -> None:
         )
     except (ValueError, LookupError, TypeError, AttributeError):
         return
-    name = safe_name(given) or _document_name(query)
+    name = safe_name(given) or document_name(query)
     logger.info(
         '"WebSocket %s" subscription %s started',
         path,
@@ -390,16 +305,3 @@ def _log_subscription_start(text: object, path: str) -> None:
             }
         },
     )
-
-
-def _document_name(query: object) -> str | None:
-    """The first operation's name in a document (None if it has none)."""
-    if not isinstance(query, str):
-        return None
-    try:
-        document = parse(query, no_location=True, max_tokens=MAX_NAME_TOKENS)
-    except GraphQLError:
-        return None
-    operations = [d for d in document.definitions if hasattr(d, "operation")]
-    name = getattr(operations[0], "name", None) if operations else None
-    return safe_name(name.value) if name is not None else None

@@ -24,7 +24,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from kimgraph import logs
-from kimgraph.request_log import RequestLog, request_id, safe_name
+from kimgraph.request_log import RequestLog, request_id
+from kimgraph.request_operations import safe_name
 
 MARKER = "Qzsecret-value-42"
 
