@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kimgraph import backup, cli_errors, db, logs
 from kimgraph import serve as serve_command
-from kimgraph.accounts import auth
+from kimgraph.accounts import api_keys, auth
 from kimgraph.accounts import cli as accounts_cli
 from kimgraph.accounts.principals import Role
 from kimgraph.audit import cli as audit_cli
@@ -252,7 +252,7 @@ def _role(text: str) -> Role:
 
 
 async def _apikeys_create(args: argparse.Namespace) -> int:
-    key, row = await auth.create_api_key(SystemClock(), args.name, args.region)
+    key, row = await api_keys.create_api_key(SystemClock(), args.name, args.region)
     print(f"API key {row.id} for {row.name} (region {row.region_id}):")
     print(key)
     print("Store it now: it is not shown again.", file=sys.stderr)
@@ -260,7 +260,7 @@ async def _apikeys_create(args: argparse.Namespace) -> int:
 
 
 async def _apikeys_list(args: argparse.Namespace) -> int:
-    rows = await auth.list_api_keys(within=args.region)
+    rows = await api_keys.list_api_keys(within=args.region)
     header = ("id", "prefix", "region", "created", "revoked", "name")
     print("{:>4}  {:<10}  {:<13}  {:<20}  {:<20}  {}".format(*header))
     for row in rows:
@@ -276,7 +276,7 @@ async def _apikeys_list(args: argparse.Namespace) -> int:
 
 
 async def _apikeys_revoke(args: argparse.Namespace) -> int:
-    row = await auth.revoke_api_key(SystemClock(), args.id)
+    row = await api_keys.revoke_api_key(SystemClock(), args.id)
     print(f"API key {row.id} ({row.name}) is revoked")
     return 0
 

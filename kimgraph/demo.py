@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from tortoise.transactions import in_transaction
 
 from kimgraph import announcements, aspirations, kims, models
-from kimgraph.accounts import auth
+from kimgraph.accounts import api_keys, auth
 from kimgraph.accounts.principals import ANONYMOUS, Principal, Role
 from kimgraph.clock import Clock
 from kimgraph.events.bus import Doorbell
@@ -256,7 +256,7 @@ async def _api_key(clock: Clock) -> str:
     """A new demo partner key; the old ones are deleted, so they stop working."""
     async with in_transaction():
         await models.ApiKey.filter(name=DEMO_KEY_NAME).delete()
-        key, _ = await auth.create_api_key(clock, DEMO_KEY_NAME, DEMO_KEY_REGION)
+        key, _ = await api_keys.create_api_key(clock, DEMO_KEY_NAME, DEMO_KEY_REGION)
     return key
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from kimgraph import models
-from kimgraph.accounts import auth, management, offices
+from kimgraph.accounts import api_keys, auth, management, offices
 from kimgraph.accounts.authorization import Action, Decision, decide, enforce, in_scope
 from kimgraph.accounts.principals import Role as DomainRole
 from kimgraph.context import Info
@@ -91,7 +91,7 @@ class AccountQueries:
     async def api_keys(self, info: Info) -> list[ApiKey]:
         principal = info.context.principal
         enforce(principal, Action.API_KEY_READ)
-        rows = await auth.list_api_keys(within=validate(str(principal.region_code)))
+        rows = await api_keys.list_api_keys(within=validate(str(principal.region_code)))
         return [ApiKey.from_model(row) for row in rows]
 
     @strawberry.field(

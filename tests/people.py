@@ -10,7 +10,7 @@ from datetime import date
 from tortoise.models import Model
 
 from kimgraph import announcements, aspirations, kims, models
-from kimgraph.accounts import auth
+from kimgraph.accounts import api_keys, auth
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.clock import Clock
 
@@ -129,7 +129,7 @@ async def make_cast(clock: Clock) -> Cast:
             ),
         )
     ).announcement
-    key, _ = await auth.create_api_key(clock, "Aplikasi Layanan Publik", "61.04")
+    key, _ = await api_keys.create_api_key(clock, "Aplikasi Layanan Publik", "61.04")
     home_aspiration = (
         await aspirations.submit(
             clock,

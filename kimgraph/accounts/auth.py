@@ -1,4 +1,8 @@
-"""Accounts, passwords, bearer tokens and partner API keys; secrets kept only hashed."""
+"""Accounts, passwords, bearer tokens and partner API keys; secrets kept only hashed.
+
+Partner API keys are made, listed and revoked in kimgraph.accounts.api_keys;
+this module tells who a token or key in an Authorization header stands for.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from kimgraph.accounts.principals import ACCOUNT_ROLES, ANONYMOUS, Principal, Ro
 from kimgraph.accounts.sign_in import SignInThrottle as SignInThrottle
 from kimgraph.clock import Clock
 from kimgraph.errors import Problem, ProblemCode, UnauthenticatedError, UserInputError
-from kimgraph.regions.codes import is_within, validate
+from kimgraph.regions.codes import validate
 
 TOKEN_PREFIX = "kgt_"
 API_KEY_PREFIX = "kgk_"
@@ -55,7 +59,7 @@ async def verify_password(password_hash: str, password: str) -> bool:
     return await asyncio.to_thread(check)
 
 
-async def _check_region(region_code: str, problems: list[Problem]) -> None:
+async def check_region(region_code: str, problems: list[Problem]) -> None:
     """Add a NOT_FOUND problem (field `region`) if no region has this code."""
     if not await models.Region.exists(code=validate(region_code)):
         problems.append(
@@ -139,7 +143,7 @@ async def create_account(
             Problem(ProblemCode.INVALID, "a region is required", ["region"])
         )
     else:
-        await _check_region(region_code, problems)
+        await check_region(region_code, problems)
     if problems:
         raise UserInputError(*problems)
     assert region_code is not None
@@ -263,68 +267,6 @@ async def revoke_token(clock: Clock, token_id: int) -> bool:
                 at=now,
             )
     return bool(updated)
-
-
-async def create_api_key(
-    clock: Clock, name: str, region_code: str
-) -> tuple[str, models.ApiKey]:
-    """A new partner API key; the clear key is returned once and never stored."""
-    name = name.strip()
-    problems = []
-    if not 1 <= len(name) <= 100:
-        problems.append(
-            Problem(ProblemCode.INVALID, "name must have 1-100 characters", ["name"])
-        )
-    await _check_region(region_code, problems)
-    if problems:
-        raise UserInputError(*problems)
-    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    async with in_transaction() as conn:
-        row = await models.ApiKey.create(
-            name=name,
-            region_id=region_code,
-            key_hash=digest(key),
-            prefix=key[:10],
-            created_at=clock.now(),
-            using_db=conn,
-        )
-        await audit.record(
-            conn,
-            None,
-            audit.AuditAction.API_KEY_CREATE,
-            audit.target("ApiKey", row.id),
-            {"name": name, "region": region_code},
-            at=row.created_at,
-        )
-    return key, row
-
-
-async def list_api_keys(within: str | None = None) -> list[models.ApiKey]:
-    """Every API key, revoked ones included, optionally only those in a subtree."""
-    rows = await models.ApiKey.all().order_by("id")
-    return [row for row in rows if within is None or is_within(row.region_id, within)]
-
-
-async def revoke_api_key(clock: Clock, key_id: int) -> models.ApiKey:
-    """Revoke a key (again is harmless); UserInputError if there is no such key."""
-    row = await models.ApiKey.get_or_none(id=key_id)
-    if row is None:
-        raise UserInputError(
-            Problem(ProblemCode.NOT_FOUND, f"no API key has id {key_id}", ["id"])
-        )
-    if row.revoked_at is None:
-        row.revoked_at = clock.now()
-        async with in_transaction() as conn:
-            await row.save(update_fields=["revoked_at"], using_db=conn)
-            await audit.record(
-                conn,
-                None,
-                audit.AuditAction.API_KEY_REVOKE,
-                audit.target("ApiKey", row.id),
-                {"name": row.name},
-                at=row.revoked_at,
-            )
-    return row
 
 
 _BEARER = re.compile(r"bearer\s+(\S+)", re.IGNORECASE)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from kimgraph import models
-from kimgraph.accounts import auth
+from kimgraph.accounts import api_keys, auth
 from kimgraph.accounts.principals import Role
 from kimgraph.clock import FixedClock
 from kimgraph.errors import Problem, ProblemCode, UserInputError
@@ -182,7 +182,7 @@ async def test_a_revoked_api_key_stops_working_on_the_next_request(
     ).status_code == 200
     key = await models.ApiKey.get()
     # when
-    await auth.revoke_api_key(clock, key.id)
+    await api_keys.revoke_api_key(clock, key.id)
     after = await client.post("/graphql", json={"query": QUERY_ME}, headers=headers)
     # then
     assert after.status_code == 401

@@ -16,7 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from kimgraph import models
-from kimgraph.accounts import auth
+from kimgraph.accounts import api_keys, auth
 from kimgraph.accounts.principals import Principal
 from kimgraph.app import create_app
 from kimgraph.clock import FixedClock, SystemClock
@@ -174,7 +174,7 @@ async def test_an_api_key_revoked_by_the_cli_closes_its_sockets(
     served: Served, cast: Cast, clock: FixedClock
 ) -> None:
     # given: two sockets on the revoked key, one on another key, one on a token
-    other_key, _ = await auth.create_api_key(clock, "Aplikasi Kedua", "61.04")
+    other_key, _ = await api_keys.create_api_key(clock, "Aplikasi Kedua", "61.04")
     partner = await principal(clock, cast.headers["partner"])
     assert partner.api_key_id is not None
     revoked = [
@@ -184,7 +184,7 @@ async def test_an_api_key_revoked_by_the_cli_closes_its_sockets(
     kept = await signed_in(served, {"authorization": f"Bearer {other_key}"})
     admin = await signed_in(served, cast.headers["admin"])
     # when: what `kimgraph apikeys revoke` does
-    await auth.revoke_api_key(SystemClock(), partner.api_key_id)
+    await api_keys.revoke_api_key(SystemClock(), partner.api_key_id)
     closed = await served.check.run_once()
     # then
     assert closed == 2
