@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from kimgraph import models
-from kimgraph.accounts import api_keys, auth, management, offices
+from kimgraph.accounts import api_keys, auth, management, offices, passwords
 from kimgraph.accounts.authorization import Action, Decision, decide, enforce, in_scope
 from kimgraph.accounts.principals import Role as DomainRole
 from kimgraph.context import Info
@@ -241,7 +241,7 @@ class AccountMutations:
     async def account_password_reset(
         self, info: Info, id: AccountId
     ) -> AccountPasswordResetPayload:
-        changed, password = await management.reset_password(
+        changed, password = await passwords.reset_password(
             info.context.clock, info.context.principal, decode_id("Account", id)
         )
         closed = await _close(info, changed.revoked_token_ids, REVOKED)
@@ -303,7 +303,7 @@ class AccountMutations:
         ],
     ) -> AccountPasswordChangePayload:
         context = info.context
-        changed = await management.change_password(
+        changed = await passwords.change_password(
             context.clock,
             context.principal,
             username=input.username,

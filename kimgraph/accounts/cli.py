@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kimgraph import models
-from kimgraph.accounts import management, offices
+from kimgraph.accounts import management, offices, passwords
 from kimgraph.accounts.principals import Role
 from kimgraph.cli_errors import CliError, id_argument
 from kimgraph.clock import SystemClock
@@ -143,7 +143,7 @@ async def _reactivate(args: argparse.Namespace) -> int:
 
 
 async def _reset_password(args: argparse.Namespace) -> int:
-    changed, password = await management.reset_password(
+    changed, password = await passwords.reset_password(
         SystemClock(), None, await account_number(args.account)
     )
     print(

@@ -1,4 +1,7 @@
-"""Account lifecycle: list, deactivate, reactivate, reset or change a password, role.
+"""Account lifecycle: list, deactivate, reactivate, change the role.
+
+Passwords (an operator's reset, the owner's change) are in
+kimgraph.accounts.passwords, which shares target_account and revoke_tokens.
 
 Each command takes the acting principal, or None for the operator at the
 command line, who may act on every account. The rules are in
@@ -7,25 +10,14 @@ docs/operations.md, "Accounts".
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import datetime
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from kimgraph import audit, models
-from kimgraph.accounts.auth import (
-    MIN_PASSWORD_LENGTH,
-    TOKEN_TTL,
-    account_principal,
-    hash_password,
-    issue_account_token,
-    password_matches,
-)
 from kimgraph.accounts.authorization import Action, enforce, in_scope
 from kimgraph.accounts.principals import ACCOUNT_ROLES, Principal, Role
-from kimgraph.accounts.sign_in import SignInThrottle
 from kimgraph.clock import Clock
 from kimgraph.errors import (
     ForbiddenError,
@@ -37,9 +29,6 @@ from kimgraph.errors import (
 )
 from kimgraph.regions.codes import validate
 from kimgraph.regions.queries import require_region
-
-# 16 bytes: 22 characters of base64url, well past MIN_PASSWORD_LENGTH.
-ONE_TIME_PASSWORD_BYTES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +85,7 @@ async def account_page(
     return rows[:limit], len(rows) > limit, total
 
 
-async def _target(
+async def target_account(
     principal: Principal | None, account_id: int | None
 ) -> models.Account:
     """The account a command acts on, checked against the actor's scope."""
@@ -114,7 +103,7 @@ async def _target(
     return account
 
 
-async def _revoke_tokens(clock: Clock, account_id: int) -> list[int]:
+async def revoke_tokens(clock: Clock, account_id: int) -> list[int]:
     """Revoke every usable token of the account; their ids."""
     ids = [
         row.id
@@ -155,7 +144,7 @@ async def deactivate(
     clock: Clock, principal: Principal | None, account_id: int | None
 ) -> Changed:
     """Deactivate an account and revoke its tokens (again is harmless)."""
-    account = await _target(principal, account_id)
+    account = await target_account(principal, account_id)
     async with in_transaction():
         await _keep_an_admin(account, "deactivated")
         was_active = account.is_active
@@ -163,7 +152,7 @@ async def deactivate(
             account.is_active = False
             account.deactivated_at = clock.now()
             await account.save(update_fields=["is_active", "deactivated_at"])
-        revoked = await _revoke_tokens(clock, account.id)
+        revoked = await revoke_tokens(clock, account.id)
         await audit.record(
             None,
             principal,
@@ -179,7 +168,7 @@ async def reactivate(
     clock: Clock, principal: Principal | None, account_id: int | None
 ) -> models.Account:
     """Let a deactivated account sign in again; its old tokens stay revoked."""
-    account = await _target(principal, account_id)
+    account = await target_account(principal, account_id)
     async with in_transaction():
         was_active = account.is_active
         if not account.is_active:
@@ -195,28 +184,6 @@ async def reactivate(
             at=clock.now(),
         )
     return account
-
-
-async def reset_password(
-    clock: Clock, principal: Principal | None, account_id: int | None
-) -> tuple[Changed, str]:
-    """A new one-time password; the owner must replace it before anything else."""
-    account = await _target(principal, account_id)
-    password = secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
-    account.password_hash = await hash_password(password)
-    account.must_change_password = True
-    async with in_transaction():
-        await account.save(update_fields=["password_hash", "must_change_password"])
-        revoked = await _revoke_tokens(clock, account.id)
-        await audit.record(
-            None,
-            principal,
-            audit.AuditAction.ACCOUNT_PASSWORD_RESET,
-            audit.target("Account", account.id),
-            {"revokedSessions": len(revoked)},
-            at=clock.now(),
-        )
-    return Changed(account, revoked), password
 
 
 def no_such_kim() -> UserInputError:
@@ -241,7 +208,7 @@ async def change_role(
     change: RoleChange,
 ) -> Changed:
     """Change role, scope or KIM; the account's tokens are revoked if any changed."""
-    account = await _target(principal, account_id)
+    account = await target_account(principal, account_id)
     role = change.role if change.role is not None else account.role
     problems: list[Problem] = []
     if role not in ACCOUNT_ROLES:
@@ -308,7 +275,7 @@ async def change_role(
         account.kim_id = new_kim
         await account.save(update_fields=["role", "region_id", "kim_id"])
         # A socket keeps the principal it opened with: sign in again as the new role.
-        revoked = await _revoke_tokens(clock, account.id)
+        revoked = await revoke_tokens(clock, account.id)
         await audit.record(
             None,
             principal,
@@ -322,82 +289,3 @@ async def change_role(
             at=clock.now(),
         )
     return Changed(account, revoked)
-
-
-@dataclass(frozen=True, slots=True)
-class PasswordChanged:
-    """accountPasswordChange's result: the revoked tokens and a new token."""
-
-    account: models.Account
-    revoked_token_ids: list[int]
-    token: str
-    expires_at: datetime
-
-
-async def change_password(
-    clock: Clock,
-    principal: Principal,
-    *,
-    username: str | None,
-    current_password: str,
-    new_password: str,
-    throttle: SignInThrottle | None = None,
-    client: str = "unknown",
-) -> PasswordChanged:
-    """Replace one's own password, proven by the current one; counted like sign-in."""
-    if principal.api_key_id is not None:
-        raise ForbiddenError("a PARTNER caller may not change an account password")
-    if principal.username is not None:
-        if username is not None and username != principal.username:
-            raise invalid(
-                "signed in, you may change only your own password",
-                "input",
-                "username",
-            )
-        username = principal.username
-    if username is None:
-        raise invalid(
-            "give the username, or sign in to change your own password",
-            "input",
-            "username",
-        )
-    if len(new_password) < MIN_PASSWORD_LENGTH:
-        raise invalid(
-            f"password must have at least {MIN_PASSWORD_LENGTH} characters",
-            "input",
-            "newPassword",
-        )
-    if new_password == current_password:
-        raise invalid(
-            "the new password must differ from the current one",
-            "input",
-            "newPassword",
-        )
-    taken = await throttle.attempt(client, username) if throttle else None
-    account = await models.Account.get_or_none(username=username, is_active=True)
-    if not await password_matches(account, current_password):
-        raise UserInputError(
-            Problem(
-                ProblemCode.INVALID_CREDENTIALS,
-                "wrong username or password",
-                ["input", "currentPassword"],
-            )
-        )
-    assert account is not None
-    if throttle is not None and taken is not None:
-        await throttle.succeeded(taken)
-    account.password_hash = await hash_password(new_password)
-    account.must_change_password = False
-    async with in_transaction():
-        await account.save(update_fields=["password_hash", "must_change_password"])
-        revoked = await _revoke_tokens(clock, account.id)
-        token, row = await issue_account_token(clock, account, TOKEN_TTL)
-        await audit.record(
-            None,
-            account_principal(account, row.id),
-            audit.AuditAction.ACCOUNT_PASSWORD_CHANGE,
-            audit.target("Account", account.id),
-            {"revokedSessions": len(revoked)},
-            at=row.created_at,
-        )
-    return PasswordChanged(account, revoked, token, row.expires_at)

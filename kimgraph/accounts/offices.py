@@ -86,7 +86,7 @@ async def set_office(
     the same office again is recorded with both equal (docs/audit.md).
     """
     # The account checked against the actor's scope, as every account command.
-    account = await management._target(principal, account_id)
+    account = await management.target_account(principal, account_id)
     named = checked_office(office)
     before = account.office or None
     async with in_transaction() as conn:
