@@ -6,6 +6,7 @@ import strawberry
 
 from schema.aspirations.enums import (
     AspirationCategory,
+    AspirationReporterAction,
     AspirationStatus,
     AspirationVisibility,
 )
@@ -79,6 +80,31 @@ class AspirationTransitionInput:
     )
 
 
+@strawberry.input(
+    description="A reporter's step, with the ticket and the reporter key that "
+    "aspirationSubmit returned; no account needed."
+)
+class AspirationReporterStepInput:
+    ticket: str = strawberry.field(description="The ticket, e.g. ASP-6104-2026-….")
+    key: str = strawberry.field(
+        description="The reporter key, e.g. 7KQ3-MXD9-ABCD-EFGH (case and dashes "
+        "do not matter)."
+    )
+    action: AspirationReporterAction = strawberry.field(description="The step.")
+    text: str | None = strawberry.field(
+        default=None,
+        description="At most 2,000 characters, shown to everyone who follows the "
+        "ticket as the step's public note: required for ANSWER (the information "
+        "asked for), optional otherwise (why you confirm, dispute or withdraw). "
+        "Do not write your name or contact here.",
+    )
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="The version you last saw (aspirationTrack); a newer one gives "
+        "CONFLICT. Null: the current one.",
+    )
+
+
 @strawberry.input(description="A response to an aspiration.")
 class AspirationRespondInput:
     message: str = strawberry.field(description="1-5,000 characters.")
@@ -106,6 +132,13 @@ class AspirationSubmitPayload:
         description="Its public ticket: keep it to follow the aspiration with "
         "aspirationTrack; null if userErrors is not empty.",
     )
+    reporter_key: str | None = strawberry.field(
+        default=None,
+        description="The reporter key, shown only here and only once (the server "
+        "keeps only its hash): with the ticket, it lets the reporter answer a "
+        "request for information, confirm or dispute a response, and withdraw "
+        "(aspirationReporterStep). Null if userErrors is not empty.",
+    )
     user_errors: list[UserError] = strawberry.field(
         default_factory=list, description="Why nothing was submitted."
     )
@@ -123,6 +156,11 @@ class AspirationPayload:
 
 @strawberry.type(description="The result of aspirationTransition.")
 class AspirationTransitionPayload(AspirationPayload):
+    pass
+
+
+@strawberry.type(description="The result of aspirationReporterStep.")
+class AspirationReporterStepPayload(AspirationPayload):
     pass
 
 

@@ -28,7 +28,11 @@ UNIT_STEPS: list[tuple[S, S, dict[str, Any]]] = [
     (S.DISPOSED, S.VERIFIED, {"note": "Bukan kewenangan dinas kami."}),
     (S.DISPOSED, S.DISPOSED, {"unitId": "{dinkes}"}),
     (S.IN_PROGRESS, S.RESPONDED, {"publicNote": "Sudah diperbaiki."}),
-    (S.IN_PROGRESS, S.REJECTED, {"note": "Lokasi di lahan pribadi."}),
+    (
+        S.IN_PROGRESS,
+        S.REJECTED,
+        {"note": "Lokasi di lahan pribadi.", "publicNote": "Di luar kewenangan."},
+    ),
 ]
 UNIT = {"actingAs": "UNIT", "unit": "Dinas PUPR"}
 # What each caller gets; a dict is an allowed step and its history row.
