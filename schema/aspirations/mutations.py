@@ -59,9 +59,11 @@ class AspirationTransitionInput:
     )
     public_note: str | None = strawberry.field(
         default=None,
-        description="Note for the reporter and the public, at most 2,000 characters: "
-        "required for RESPONDED (the response) and NOT_AUTHORIZED (who is "
-        "responsible).",
+        description="Note for the reporter and the public, at most 2,000 characters; "
+        "never personal data: required for RESPONDED (the response), NOT_AUTHORIZED "
+        "(who is responsible), NEEDS_INFO (what the reporter must add), and "
+        "ARCHIVED from SUBMITTED and REJECTED (the reason, for the reporter; the "
+        "internal reason stays in note).",
     )
     assigned_unit: str | None = strawberry.field(
         default=None,

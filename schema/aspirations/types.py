@@ -70,14 +70,16 @@ class AspirationTransition:
     @strawberry.field(
         description="The part the actor played: VERIFIER, UNIT, ADMIN_FOR_UNIT (an "
         "ADMIN taking a unit's step, its reason in the internal note), "
-        "REPORTER_KIM, TIMER; REPORTER or REPORTER_KIM on submission."
+        "REPORTER_KIM, REPORTER (the reporter with ticket and reporter key, by "
+        "aspirationReporterStep), TIMER; REPORTER or REPORTER_KIM on submission."
     )
     def acting_as(self) -> str:
         return self.row.capacity
 
     @strawberry.field(
         description="Who made the step: an account's display name, 'anonymous' "
-        "for a citizen, or the server when a deadline passed. Never the reporter's "
+        "for a citizen, 'Pelapor' for the reporter's own steps with the reporter "
+        "key, or the server when a deadline passed. Never the reporter's "
         "name."
     )
     def actor_name(self) -> str:
