@@ -112,6 +112,7 @@ LIST_BOUNDS: dict[str, Bound] = {
             "AnnouncementRelay",
             "AspirationSubmit",
             "AspirationTransition",
+            "AspirationReporterStep",
             "AspirationRespond",
             "AspirationModerate",
             "KimRegister",

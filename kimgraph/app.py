@@ -19,6 +19,7 @@ from kimgraph.accounts.sign_in import SignInThrottle
 from kimgraph.announcements.queries import prepare_events
 from kimgraph.api import SHAREABLE_FIELDS, build_schema
 from kimgraph.aspirations.queries import prepare_events as prepare_aspiration_events
+from kimgraph.aspirations.reporter import ReporterKeyThrottle
 from kimgraph.aspirations.submission import submission_limiter
 from kimgraph.clock import Clock, SystemClock
 from kimgraph.context import Context
@@ -223,4 +224,5 @@ def create_app(
     app.state.sign_in_throttle = SignInThrottle(clock, limits)
     setattr(app.state, presence.APP_STATE, board_sockets)  # found by the live path
     app.state.aspiration_submissions = submission_limiter(clock, limits)
+    app.state.reporter_key_throttle = ReporterKeyThrottle(clock, limits)
     return app

@@ -19,6 +19,11 @@ from kimgraph.aspirations.queries import (
     aspiration_page,
     scoped_region,
 )
+from kimgraph.aspirations.reporter import (
+    ReporterKeyThrottle,
+    ReporterStep,
+    reporter_step,
+)
 from kimgraph.aspirations.submission import submission_limiter
 from kimgraph.context import Info
 from kimgraph.cursors import CursorKind, decode_cursor, decode_id, key_id, row_id
@@ -35,6 +40,8 @@ from schema.aspirations import (
     AspirationEventKind,
     AspirationModerateInput,
     AspirationModeratePayload,
+    AspirationReporterStepInput,
+    AspirationReporterStepPayload,
     AspirationRespondInput,
     AspirationRespondPayload,
     AspirationResponse,
@@ -152,6 +159,14 @@ def _submission_limiter(info: Info) -> RateLimiter | None:
     )
 
 
+def _reporter_key_throttle(info: Info) -> ReporterKeyThrottle | None:
+    """The app's limiter of reporter-key attempts."""
+    return info.context.app_object(
+        "reporter_key_throttle",
+        lambda: ReporterKeyThrottle(info.context.clock),
+    )
+
+
 @strawberry.type
 class AspirationMutations:
     @mutation(
@@ -184,7 +199,42 @@ class AspirationMutations:
         )
         row = outcome.aspiration
         return AspirationSubmitPayload(
-            aspiration=_view(info.context.principal, row), ticket=row.ticket
+            aspiration=_view(info.context.principal, row),
+            ticket=row.ticket,
+            reporter_key=outcome.reporter_key,
+        )
+
+    @mutation(
+        "The reporter's own steps, with no account: the ticket and the reporter "
+        "key that aspirationSubmit returned. ANSWER a request for information, "
+        "CONFIRM or DISPUTE a response, WITHDRAW. A wrong key and an unknown ticket "
+        "get the same INVALID_CREDENTIALS; attempts are rate-limited per ticket and "
+        "per client (RATE_LIMITED), wrong keys only. The aspiration comes back as "
+        "aspirationTrack shows it."
+    )
+    async def aspiration_reporter_step(
+        self,
+        info: Info,
+        input: Annotated[
+            AspirationReporterStepInput, strawberry.argument(description="The step.")
+        ],
+    ) -> AspirationReporterStepPayload:
+        outcome = await run_command(
+            info,
+            reporter_step,
+            ReporterStep(
+                ticket=input.ticket,
+                key=input.key,
+                action=input.action.domain,
+                text=input.text,
+                expected_version=input.expected_version,
+            ),
+            throttle=_reporter_key_throttle(info),
+            client=info.context.client_address,
+        )
+        row = outcome.aspiration
+        return AspirationReporterStepPayload(
+            aspiration=Aspiration.from_model(row, public_access(row))
         )
 
     @mutation(

@@ -186,7 +186,9 @@ class UserErrorCode(enum.Enum):
         ProblemCode.RATE_LIMITED, description="Too many requests; try again later."
     )
     INVALID_CREDENTIALS = strawberry.enum_value(
-        ProblemCode.INVALID_CREDENTIALS, description="Wrong username or password."
+        ProblemCode.INVALID_CREDENTIALS,
+        description="Wrong username or password; or, for aspirationReporterStep, "
+        "a wrong ticket or reporter key (the same answer for both).",
     )
     PASSWORD_CHANGE_REQUIRED = strawberry.enum_value(
         ProblemCode.PASSWORD_CHANGE_REQUIRED,

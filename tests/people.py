@@ -46,6 +46,8 @@ class Cast:
     other_announcement: models.Announcement
     # Collected by KIM Suka Bangun, whose account signs in as "kim_home".
     home_aspiration: models.Aspiration
+    # The reporter key aspirationSubmit handed out for home_aspiration.
+    home_reporter_key: str
 
 
 PRINCIPALS = (
@@ -130,22 +132,22 @@ async def make_cast(clock: Clock) -> Cast:
         )
     ).announcement
     key, _ = await api_keys.create_api_key(clock, "Aplikasi Layanan Publik", "61.04")
-    home_aspiration = (
-        await aspirations.submit(
-            clock,
-            nobody_listens,
-            ROOT,
-            aspirations.Submission(
-                region=HOME_DESA,
-                title="Jalan berlubang di RT 03",
-                description="Jalan utama desa berlubang sejak musim hujan.",
-                category=models.AspirationCategory.INFRASTRUCTURE,
-                reporter_name="Budi Santoso",
-                reporter_contact=REPORTER_CONTACT,
-                kim_id=home_kim.id,
-            ),
-        )
-    ).aspiration
+    submitted = await aspirations.submit(
+        clock,
+        nobody_listens,
+        ROOT,
+        aspirations.Submission(
+            region=HOME_DESA,
+            title="Jalan berlubang di RT 03",
+            description="Jalan utama desa berlubang sejak musim hujan.",
+            category=models.AspirationCategory.INFRASTRUCTURE,
+            reporter_name="Budi Santoso",
+            reporter_contact=REPORTER_CONTACT,
+            kim_id=home_kim.id,
+        ),
+    )
+    home_aspiration = submitted.aspiration
+    assert submitted.reporter_key is not None
     tokens = {
         "kim_home": await _account(
             clock, "kim_suka_bangun", Role.KIM, HOME_DESA, home_kim.id
@@ -172,6 +174,7 @@ async def make_cast(clock: Clock) -> Cast:
         home_announcement,
         other_announcement,
         home_aspiration,
+        submitted.reporter_key,
     )
 
 

@@ -38,6 +38,8 @@ class Outcome:
     aspiration: models.Aspiration
     event_id: int | None = None
     response: models.AspirationResponse | None = field(default=None)
+    # On submission only: the reporter key in clear, shown this once.
+    reporter_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kimgraph import models
+from kimgraph.accounts.auth import digest
 from kimgraph.accounts.authorization import in_scope
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.aspirations import workdays
@@ -28,6 +29,10 @@ TICKET_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # 31**8 ≈ 8.5e11 tickets per kabupaten and year: drawn at random (secrets), one
 # ticket tells nothing about another, and guessing one is hopeless.
 TICKET_RANDOM_LENGTH = 8
+# The reporter key: 16 characters of the same alphabet, about 79 bits, read out
+# in four groups of four (7KQ3-MXD9-ABCD-EFGH).
+KEY_LENGTH = 16
+KEY_GROUP = 4
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5_000
 MAX_PERSONAL = 200
@@ -58,6 +63,20 @@ def new_ticket(region_code: str, at: datetime) -> str:
     year = at.astimezone(workdays.ZONE).year
     tail = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_RANDOM_LENGTH))
     return f"ASP-{kabupaten}-{year}-{tail}"
+
+
+def new_reporter_key() -> str:
+    """A fresh reporter key like 7KQ3-MXD9-ABCD-EFGH, drawn with secrets."""
+    raw = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(KEY_LENGTH))
+    return "-".join(raw[i : i + KEY_GROUP] for i in range(0, KEY_LENGTH, KEY_GROUP))
+
+
+def key_digest(key: str) -> str:
+    """The stored form of a reporter key as typed: any case, dashes or none.
+
+    Random like tokens and API keys, so SHA-256 suffices (kimgraph.accounts.auth).
+    """
+    return digest("".join(key.split()).replace("-", "").upper())
 
 
 def normalize_ticket(ticket: str) -> str:
@@ -189,6 +208,7 @@ async def submit(
     ticket = new_ticket(region.code, now)
     while await models.Aspiration.exists(ticket=ticket):
         ticket = new_ticket(region.code, now)
+    reporter_key = new_reporter_key()
     async with log.transaction(doorbell) as tx:
         row = await models.Aspiration.create(
             ticket=ticket,
@@ -202,6 +222,7 @@ async def submit(
             reporter_name=reporter_name,
             reporter_contact=reporter_contact,
             submitter_id=principal.account_id,
+            reporter_key_hash=key_digest(reporter_key),
             due_at=Deadline.VERIFY.due_at(now),
             created_at=now,
             updated_at=now,
@@ -219,4 +240,4 @@ async def submit(
             at=now,
             using_db=tx.conn,
         )
-    return Outcome(row, event_id)
+    return Outcome(row, event_id, reporter_key=reporter_key)

@@ -33,6 +33,8 @@ class Capacity(enum.StrEnum):
     # An ADMIN taking a unit's step, with a reason (docs/aspiration-workflow.md).
     ADMIN_FOR_UNIT = "an ADMIN for the unit"
     REPORTER_KIM = "the reporter's KIM"
+    # The citizen, by ticket and reporter key, with no account (issue 13).
+    REPORTER = "the reporter"
     TIMER = "the timer"
 
 
@@ -41,6 +43,16 @@ class Guard(enum.Enum):
 
     REASON = ("note", "a reason is required to move from {s} to {t}")
     ADDED_INFORMATION = ("note", "note must carry the information that was asked for")
+    # The reporter answers in its own words, which the history shows publicly.
+    REPORTER_INFORMATION = (
+        "text",
+        "text must carry the information that was asked for",
+    )
+    # What the reporter reads on the ticket: why it stopped, or what is missing.
+    PUBLIC_REASON = (
+        "publicNote",
+        "publicNote must tell the reporter why it moves from {s} to {t}",
+    )
     RESPONSIBLE_PARTY = ("publicNote", "publicNote must say who is responsible instead")
     RESPONSE = ("publicNote", "publicNote must carry the response to the reporter")
     ASSIGNED_UNIT = ("assignedUnit", "assignedUnit must name the unit to dispose to")
@@ -110,6 +122,7 @@ class Transition:
 
 
 _V, _U, _K, _T = Capacity.VERIFIER, Capacity.UNIT, Capacity.REPORTER_KIM, Capacity.TIMER
+_R = Capacity.REPORTER
 
 
 def _rows(
@@ -127,10 +140,11 @@ def _rows(
 
 _TABLE = [
     *_rows([_S.SUBMITTED], _S.VERIFIED, {_V}),
-    *_rows([_S.SUBMITTED], _S.NEEDS_INFO, {_V}, Guard.REASON),
-    *_rows([_S.SUBMITTED], _S.ARCHIVED, {_V}, Guard.REASON),
-    *_rows([_S.NEEDS_INFO], _S.SUBMITTED, {_K, _V}, Guard.ADDED_INFORMATION),
+    *_rows([_S.SUBMITTED], _S.NEEDS_INFO, {_V}, Guard.REASON, Guard.PUBLIC_REASON),
+    *_rows([_S.SUBMITTED], _S.ARCHIVED, {_V}, Guard.REASON, Guard.PUBLIC_REASON),
+    *_rows([_S.NEEDS_INFO], _S.SUBMITTED, {_K, _V, _R}, Guard.ADDED_INFORMATION),
     # The reporter was promised NEEDS_INFO_DAYS to answer; nobody archives sooner.
+    # Its reason is the deadline itself; the timer writes it as the public note.
     *_rows([_S.NEEDS_INFO], _S.ARCHIVED, {_V, _T}, waits=frozenset({_V, _T})),
     *_rows([_S.SUBMITTED, _S.VERIFIED], _S.DUPLICATE, {_V}, Guard.DUPLICATE_OF),
     *_rows(
@@ -141,11 +155,11 @@ _TABLE = [
     *_rows([_S.DISPOSED], _S.VERIFIED, {_U}, Guard.REASON),
     *_rows([_S.DISPOSED], _S.IN_PROGRESS, {_U}),
     *_rows([_S.DISPOSED, _S.IN_PROGRESS], _S.RESPONDED, {_U}, Guard.RESPONSE),
-    *_rows([_S.IN_PROGRESS], _S.REJECTED, {_U}, Guard.REASON),
-    *_rows([_S.RESPONDED], _S.RESOLVED, {_K, _V, _T}, waits=frozenset({_T})),
-    *_rows([_S.RESPONDED], _S.IN_PROGRESS, {_K, _V}),
+    *_rows([_S.IN_PROGRESS], _S.REJECTED, {_U}, Guard.REASON, Guard.PUBLIC_REASON),
+    *_rows([_S.RESPONDED], _S.RESOLVED, {_K, _V, _R, _T}, waits=frozenset({_T})),
+    *_rows([_S.RESPONDED], _S.IN_PROGRESS, {_K, _V, _R}),
     *_rows([_S.RESOLVED, _S.REJECTED], _S.IN_PROGRESS, {_V}, Guard.REASON),
-    *_rows(_EARLY, _S.WITHDRAWN, {_K, _V}),
+    *_rows(_EARLY, _S.WITHDRAWN, {_K, _V, _R}),
 ]
 
 ALL_TRANSITIONS: Mapping[tuple[AspirationStatus, AspirationStatus], Transition] = (
@@ -168,6 +182,8 @@ class Actor:
 
 TIMER = Actor(frozenset({Capacity.TIMER}))
 """The server's deadline loop."""
+REPORTER = Actor(frozenset({Capacity.REPORTER}))
+"""The citizen who showed the aspiration's ticket and reporter key."""
 
 
 def acts_as_unit(principal: Principal, unit_id: int | None) -> bool:
@@ -316,6 +332,12 @@ def permitted_capacities(transition: Transition, actor: Actor) -> list[Capacity]
 
 def _guards(transition: Transition, acting_as: Capacity) -> tuple[Guard, ...]:
     """The transition's guards, and a reason when an ADMIN acts for the unit."""
+    if acting_as is Capacity.REPORTER:
+        # The reporter's answer is its text, recorded as the step's public note.
+        return tuple(
+            Guard.REPORTER_INFORMATION if g is Guard.ADDED_INFORMATION else g
+            for g in transition.guards
+        )
     if acting_as is not Capacity.ADMIN_FOR_UNIT:
         return transition.guards
     # A step that already needs a note takes that note as the ADMIN's reason.
@@ -337,6 +359,8 @@ def _satisfied(guard: Guard, request: TransitionRequest) -> bool:
         Guard.REASON: request.note,
         Guard.ADMIN_REASON: request.note,
         Guard.ADDED_INFORMATION: request.note,
+        Guard.REPORTER_INFORMATION: request.public_note,
+        Guard.PUBLIC_REASON: request.public_note,
         Guard.RESPONSIBLE_PARTY: request.public_note,
         Guard.RESPONSE: request.public_note,
         Guard.ASSIGNED_UNIT: request.assigned_unit,

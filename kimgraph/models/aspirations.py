@@ -103,6 +103,9 @@ class Aspiration(Model):
     # Encrypted at rest, erased after retention (kimgraph.pii, docs/privacy.md).
     reporter_name = PersonalDataField(null=True)
     reporter_contact = PersonalDataField(null=True)
+    # SHA-256 of the reporter key handed out once on submission (issue 13);
+    # null on rows from before reporter keys.
+    reporter_key_hash = fields.CharField(max_length=64, null=True)
     submitter: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account",
         related_name="submitted_aspirations",

@@ -3,6 +3,7 @@
 from schema.aspirations.connection import AspirationConnection
 from schema.aspirations.enums import (
     AspirationCategory,
+    AspirationReporterAction,
     AspirationStatus,
     AspirationVisibility,
 )
@@ -11,6 +12,8 @@ from schema.aspirations.mutations import (
     AspirationModerateInput,
     AspirationModeratePayload,
     AspirationPayload,
+    AspirationReporterStepInput,
+    AspirationReporterStepPayload,
     AspirationRespondInput,
     AspirationRespondPayload,
     AspirationSubmitInput,
@@ -34,6 +37,9 @@ __all__ = [
     "AspirationModerateInput",
     "AspirationModeratePayload",
     "AspirationPayload",
+    "AspirationReporterAction",
+    "AspirationReporterStepInput",
+    "AspirationReporterStepPayload",
     "AspirationRespondInput",
     "AspirationRespondPayload",
     "AspirationResponse",

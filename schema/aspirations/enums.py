@@ -7,6 +7,7 @@ import enum
 import strawberry
 
 from kimgraph import models
+from kimgraph.aspirations.reporter import ReporterAction
 
 
 @strawberry.enum(
@@ -83,6 +84,33 @@ class AspirationVisibility(enum.Enum):
     def domain(self) -> models.AspirationVisibility:
         """The same visibility as kimgraph spells it."""
         return models.AspirationVisibility[self.name]
+
+
+@strawberry.enum(
+    description="A step the reporter takes with the ticket and its reporter key."
+)
+class AspirationReporterAction(enum.Enum):
+    ANSWER = strawberry.enum_value(
+        "ANSWER",
+        description="NEEDS_INFO → SUBMITTED: give the information asked for, in "
+        "`text` (required; shown in the history as a public note).",
+    )
+    CONFIRM = strawberry.enum_value(
+        "CONFIRM", description="RESPONDED → RESOLVED: the response settles it."
+    )
+    DISPUTE = strawberry.enum_value(
+        "DISPUTE", description="RESPONDED → IN_PROGRESS: the response does not."
+    )
+    WITHDRAW = strawberry.enum_value(
+        "WITHDRAW",
+        description="→ WITHDRAWN, from SUBMITTED, NEEDS_INFO, VERIFIED, DISPOSED "
+        "or IN_PROGRESS.",
+    )
+
+    @property
+    def domain(self) -> ReporterAction:
+        """The same action as kimgraph spells it."""
+        return ReporterAction[self.name]
 
 
 @strawberry.enum(description="What an aspiration is about.")

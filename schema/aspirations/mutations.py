@@ -6,6 +6,7 @@ import strawberry
 
 from schema.aspirations.enums import (
     AspirationCategory,
+    AspirationReporterAction,
     AspirationStatus,
     AspirationVisibility,
 )
@@ -58,9 +59,11 @@ class AspirationTransitionInput:
     )
     public_note: str | None = strawberry.field(
         default=None,
-        description="Note for the reporter and the public, at most 2,000 characters: "
-        "required for RESPONDED (the response) and NOT_AUTHORIZED (who is "
-        "responsible).",
+        description="Note for the reporter and the public, at most 2,000 characters; "
+        "never personal data: required for RESPONDED (the response), NOT_AUTHORIZED "
+        "(who is responsible), NEEDS_INFO (what the reporter must add), and "
+        "ARCHIVED from SUBMITTED and REJECTED (the reason, for the reporter; the "
+        "internal reason stays in note).",
     )
     assigned_unit: str | None = strawberry.field(
         default=None,
@@ -76,6 +79,31 @@ class AspirationTransitionInput:
     )
     duplicate_of_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only for DUPLICATE: the earlier aspiration's id."
+    )
+
+
+@strawberry.input(
+    description="A reporter's step, with the ticket and the reporter key that "
+    "aspirationSubmit returned; no account needed."
+)
+class AspirationReporterStepInput:
+    ticket: str = strawberry.field(description="The ticket, e.g. ASP-6104-2026-….")
+    key: str = strawberry.field(
+        description="The reporter key, e.g. 7KQ3-MXD9-ABCD-EFGH (case and dashes "
+        "do not matter)."
+    )
+    action: AspirationReporterAction = strawberry.field(description="The step.")
+    text: str | None = strawberry.field(
+        default=None,
+        description="At most 2,000 characters, shown to everyone who follows the "
+        "ticket as the step's public note: required for ANSWER (the information "
+        "asked for), optional otherwise (why you confirm, dispute or withdraw). "
+        "Do not write your name or contact here.",
+    )
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description="The version you last saw (aspirationTrack); a newer one gives "
+        "CONFLICT. Null: the current one.",
     )
 
 
@@ -106,6 +134,13 @@ class AspirationSubmitPayload:
         description="Its public ticket: keep it to follow the aspiration with "
         "aspirationTrack; null if userErrors is not empty.",
     )
+    reporter_key: str | None = strawberry.field(
+        default=None,
+        description="The reporter key, shown only here and only once (the server "
+        "keeps only its hash): with the ticket, it lets the reporter answer a "
+        "request for information, confirm or dispute a response, and withdraw "
+        "(aspirationReporterStep). Null if userErrors is not empty.",
+    )
     user_errors: list[UserError] = strawberry.field(
         default_factory=list, description="Why nothing was submitted."
     )
@@ -123,6 +158,11 @@ class AspirationPayload:
 
 @strawberry.type(description="The result of aspirationTransition.")
 class AspirationTransitionPayload(AspirationPayload):
+    pass
+
+
+@strawberry.type(description="The result of aspirationReporterStep.")
+class AspirationReporterStepPayload(AspirationPayload):
     pass
 
 

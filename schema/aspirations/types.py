@@ -70,14 +70,16 @@ class AspirationTransition:
     @strawberry.field(
         description="The part the actor played: VERIFIER, UNIT, ADMIN_FOR_UNIT (an "
         "ADMIN taking a unit's step, its reason in the internal note), "
-        "REPORTER_KIM, TIMER; REPORTER or REPORTER_KIM on submission."
+        "REPORTER_KIM, REPORTER (the reporter with ticket and reporter key, by "
+        "aspirationReporterStep), TIMER; REPORTER or REPORTER_KIM on submission."
     )
     def acting_as(self) -> str:
         return self.row.capacity
 
     @strawberry.field(
         description="Who made the step: an account's display name, 'anonymous' "
-        "for a citizen, or the server when a deadline passed. Never the reporter's "
+        "for a citizen, 'Pelapor' for the reporter's own steps with the reporter "
+        "key, or the server when a deadline passed. Never the reporter's "
         "name."
     )
     def actor_name(self) -> str:
@@ -267,11 +269,24 @@ class Aspiration(Node):
         "in scope and admins."
     )
     async def history(self, info: Info) -> list[AspirationTransition]:
-        if self.preloaded is not None:
-            rows: Sequence[models.AspirationTransition] = self.preloaded.history
-        else:
-            rows = await info.context.loaders.aspiration_history_by_id.load(self.row.id)
+        rows = await self._history_rows(info)
         return [AspirationTransition(row=row, access=self.access) for row in rows]
+
+    async def _history_rows(self, info: Info) -> Sequence[models.AspirationTransition]:
+        if self.preloaded is not None:
+            return self.preloaded.history
+        return await info.context.loaders.aspiration_history_by_id.load(self.row.id)
+
+    @strawberry.field(
+        description="The public note of the step that brought the aspiration to "
+        "its status: what a NEEDS_INFO asks for, why it was ARCHIVED, REJECTED or "
+        "NOT_AUTHORIZED, the response it was RESPONDED with, the reporter's own "
+        "words. Null when that step has none. Shown to everyone who sees the "
+        "history, ticket followers included."
+    )
+    async def status_note(self, info: Info) -> str | None:
+        rows = await self._history_rows(info)
+        return rows[-1].public_note if rows else None
 
     @strawberry.field(
         description="Responses, oldest first: the public ones when the viewer may "

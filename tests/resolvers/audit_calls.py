@@ -36,6 +36,7 @@ NOT_AUDITED = {
     "aspirationSubmit": "the aspiration's history (its first transition)",
     "aspirationTransition": "the aspiration's history (AspirationTransition)",
     "aspirationRespond": "the aspiration's responses (AspirationResponse)",
+    "aspirationReporterStep": "the aspiration's history (AspirationTransition)",
 }
 
 # Added by work in progress that does not record yet: each belongs in
@@ -740,5 +741,19 @@ HISTORY_CALLS = [
             "input": {"message": "Tim survei datang Senin.", "public": True},
         },
         "officer_in_scope",
+    ),
+    Call(
+        "aspirationReporterStep",
+        """mutation ($input: AspirationReporterStepInput!) {
+          aspirationReporterStep(input: $input) {
+            aspiration { id } userErrors { code } } }""",
+        lambda s: {
+            "input": {
+                "ticket": s.cast.home_aspiration.ticket,
+                "key": s.cast.home_reporter_key,
+                "action": "WITHDRAW",
+            }
+        },
+        "anonymous",
     ),
 ]

@@ -144,6 +144,12 @@ async def test_every_mutation_once_leaves_one_row_each_and_no_secret(
     secrets += [row.token_hash for row in await models.AccessToken.all()]
     secrets += [row.key_hash for row in await models.ApiKey.all()]
     secrets += [row.prefix for row in await models.ApiKey.all()]
+    secrets += [cast.home_reporter_key]
+    secrets += [
+        row.reporter_key_hash
+        for row in await models.Aspiration.all()
+        if row.reporter_key_hash
+    ]
     table = repr(await models.AuditEntry.all().values_list())
     assert len(secrets) > 19
     assert [secret for secret in secrets if secret in table] == []

@@ -1,7 +1,10 @@
 """The permission matrix of a unit's steps (docs/aspiration-workflow.md, "Units").
 
-Every unit step with every kind of caller. The "reporter key" column of issue 13
-does not exist yet (reporter self-service is another change): left out.
+Every unit step with every kind of caller. The reporter key (issue 13) is no
+caller of aspirationTransition: aspirationReporterStep has no action into
+RESPONDED, VERIFIED, DISPOSED or REJECTED, and its one way into IN_PROGRESS
+(DISPUTE) is refused on a disposed aspiration (the last test here; the whole
+reporter matrix is tests/resolvers/aspirations/test_reporter_steps.py).
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ import httpx
 import pytest
 
 from kimgraph import models
+from kimgraph.aspirations.submission import key_digest
 from kimgraph.clock import FixedClock
 from kimgraph.cursors import decode_id
 from tests.conftest import execute
 from tests.people import Cast, snapshot
 from tests.resolvers.aspirations.steps import MUTATION_ASPIRATION_TRANSITION, S
+from tests.resolvers.aspirations.test_reporter_steps import (
+    MUTATION_ASPIRATION_REPORTER_STEP,
+)
 from tests.resolvers.aspirations.test_transitions import ALLOW, outcome
 from tests.resolvers.unit_desk import UnitDesk, dispose, unit_desk
 
@@ -28,7 +35,11 @@ UNIT_STEPS: list[tuple[S, S, dict[str, Any]]] = [
     (S.DISPOSED, S.VERIFIED, {"note": "Bukan kewenangan dinas kami."}),
     (S.DISPOSED, S.DISPOSED, {"unitId": "{dinkes}"}),
     (S.IN_PROGRESS, S.RESPONDED, {"publicNote": "Sudah diperbaiki."}),
-    (S.IN_PROGRESS, S.REJECTED, {"note": "Lokasi di lahan pribadi."}),
+    (
+        S.IN_PROGRESS,
+        S.REJECTED,
+        {"note": "Lokasi di lahan pribadi.", "publicNote": "Di luar kewenangan."},
+    ),
 ]
 UNIT = {"actingAs": "UNIT", "unit": "Dinas PUPR"}
 # What each caller gets; a dict is an allowed step and its history row.
@@ -236,3 +247,41 @@ async def test_a_hand_back_clears_the_unit_and_a_redisposition_moves_it(
         ("DISPOSED", "UNIT", {"name": "Dinas Kesehatan"}),
         ("VERIFIED", "UNIT", {"name": "Dinas Kesehatan"}),
     ]
+
+
+async def test_the_reporter_key_takes_no_unit_step(
+    client: httpx.AsyncClient, cast: Cast, clock: FixedClock
+) -> None:
+    # given: an aspiration disposed to Dinas PUPR, with a known reporter key
+    desk = await unit_desk(clock, cast)
+    aspiration_id, _ = await dispose(client, cast, desk, desk.pupr)
+    row = await models.Aspiration.get(id=decode_id("Aspiration", aspiration_id))
+    await models.Aspiration.filter(id=row.id).update(
+        reporter_key_hash=key_digest("2345-6789-ABCD-EFGH")
+    )
+    before = await snapshot()
+    # when: the reporter tries to start the work, as a dispute would
+    body = await execute(
+        client,
+        MUTATION_ASPIRATION_REPORTER_STEP,
+        {
+            "input": {
+                "ticket": row.ticket,
+                "key": "2345-6789-ABCD-EFGH",
+                "action": "DISPUTE",
+            }
+        },
+    )
+    # then
+    assert body["data"]["aspirationReporterStep"] == {
+        "aspiration": None,
+        "userErrors": [
+            {
+                "field": ["input", "action"],
+                "code": "INVALID_TRANSITION",
+                "message": "the reporter can DISPUTE an aspiration only when it is "
+                "RESPONDED; it is DISPOSED",
+            }
+        ],
+    }
+    assert await snapshot() == before

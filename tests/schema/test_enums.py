@@ -14,6 +14,7 @@ from kimgraph import models
 from kimgraph.accounts.principals import Role
 from kimgraph.announcements import records as announcement_records
 from kimgraph.aspirations import records as aspiration_records
+from kimgraph.aspirations.reporter import ReporterAction
 from kimgraph.audit import actions as audit_actions
 from kimgraph.errors import ProblemCode
 
@@ -31,6 +32,7 @@ DOMAIN_ENUMS: dict[str, type[enum.Enum]] = {
     "AspirationCategory": models.AspirationCategory,
     "AspirationVisibility": models.AspirationVisibility,
     "AspirationEventKind": aspiration_records.EventKind,
+    "AspirationReporterAction": ReporterAction,
     "Role": Role,
     "UserErrorCode": ProblemCode,
     "WarningReviewReason": models.WarningReviewReason,

@@ -25,7 +25,7 @@ OFFICER = Principal(
     role=Role.OFFICER, region_code="61.04.16", display_name="Camat Delta Pawan"
 )
 STEPS: dict[AspirationStatus, dict[str, Any]] = {
-    S.NEEDS_INFO: {"note": "Mohon kirim foto."},
+    S.NEEDS_INFO: {"note": "Mohon kirim foto.", "public_note": "Mohon kirim foto."},
     S.DISPOSED: {"assigned_unit": "Dinas PUPR"},
     S.RESPONDED: {"public_note": "Perbaikan minggu depan."},
 }

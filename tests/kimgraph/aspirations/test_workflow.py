@@ -35,7 +35,7 @@ from kimgraph.models.aspirations import AspirationStatus
 
 S = AspirationStatus
 V, U, K, T = Capacity.VERIFIER, Capacity.UNIT, Capacity.REPORTER_KIM, Capacity.TIMER
-A = Capacity.ADMIN_FOR_UNIT
+A, P = Capacity.ADMIN_FOR_UNIT, Capacity.REPORTER
 R = Guard
 
 # (from, to) -> (capacities, guards, who may make it as the FORBIDDEN message says)
@@ -43,12 +43,12 @@ DESIGN_TABLE: dict[
     tuple[AspirationStatus, AspirationStatus], tuple[set[Capacity], list[Guard], str]
 ] = {
     (S.SUBMITTED, S.VERIFIED): ({V}, [], "a verifier"),
-    (S.SUBMITTED, S.NEEDS_INFO): ({V}, [R.REASON], "a verifier"),
-    (S.SUBMITTED, S.ARCHIVED): ({V}, [R.REASON], "a verifier"),
+    (S.SUBMITTED, S.NEEDS_INFO): ({V}, [R.REASON, R.PUBLIC_REASON], "a verifier"),
+    (S.SUBMITTED, S.ARCHIVED): ({V}, [R.REASON, R.PUBLIC_REASON], "a verifier"),
     (S.NEEDS_INFO, S.SUBMITTED): (
-        {K, V},
+        {K, V, P},
         [R.ADDED_INFORMATION],
-        "a verifier or the reporter's KIM",
+        "a verifier, the reporter's KIM or the reporter",
     ),
     (S.NEEDS_INFO, S.ARCHIVED): ({V, T}, [], "a verifier or the timer"),
     (S.SUBMITTED, S.DUPLICATE): ({V}, [R.DUPLICATE_OF], "a verifier"),
@@ -65,17 +65,29 @@ DESIGN_TABLE: dict[
     (S.DISPOSED, S.IN_PROGRESS): ({U}, [], "the assigned unit"),
     (S.DISPOSED, S.RESPONDED): ({U}, [R.RESPONSE], "the assigned unit"),
     (S.IN_PROGRESS, S.RESPONDED): ({U}, [R.RESPONSE], "the assigned unit"),
-    (S.IN_PROGRESS, S.REJECTED): ({U}, [R.REASON], "the assigned unit"),
-    (S.RESPONDED, S.RESOLVED): (
-        {K, V, T},
-        [],
-        "a verifier, the reporter's KIM or the timer",
+    (S.IN_PROGRESS, S.REJECTED): (
+        {U},
+        [R.REASON, R.PUBLIC_REASON],
+        "the assigned unit",
     ),
-    (S.RESPONDED, S.IN_PROGRESS): ({K, V}, [], "a verifier or the reporter's KIM"),
+    (S.RESPONDED, S.RESOLVED): (
+        {K, V, P, T},
+        [],
+        "a verifier, the reporter's KIM, the reporter or the timer",
+    ),
+    (S.RESPONDED, S.IN_PROGRESS): (
+        {K, V, P},
+        [],
+        "a verifier, the reporter's KIM or the reporter",
+    ),
     (S.RESOLVED, S.IN_PROGRESS): ({V}, [R.REASON], "a verifier"),
     (S.REJECTED, S.IN_PROGRESS): ({V}, [R.REASON], "a verifier"),
     **{
-        (source, S.WITHDRAWN): ({K, V}, [], "a verifier or the reporter's KIM")
+        (source, S.WITHDRAWN): (
+            {K, V, P},
+            [],
+            "a verifier, the reporter's KIM or the reporter",
+        )
         for source in (
             S.SUBMITTED,
             S.NEEDS_INFO,
@@ -290,6 +302,13 @@ def test_every_allowed_transition_is_forbidden_to_every_other_capacity(
 
 
 REASON = "a reason is required to move from {} to {}"
+PUBLIC_REASON = "publicNote must tell the reporter why it moves from {} to {}"
+# Steps that also need a public reason, as a second problem after the first.
+ALSO_PUBLIC = {
+    (S.SUBMITTED, S.NEEDS_INFO),
+    (S.SUBMITTED, S.ARCHIVED),
+    (S.IN_PROGRESS, S.REJECTED),
+}
 GUARD_FAILURES = [
     (S.SUBMITTED, S.NEEDS_INFO, V, "note", REASON.format(S.SUBMITTED, S.NEEDS_INFO)),
     (S.SUBMITTED, S.ARCHIVED, V, "note", REASON.format(S.SUBMITTED, S.ARCHIVED)),
@@ -385,9 +404,41 @@ def test_each_failed_guard_is_an_input_error_on_its_field(
     with pytest.raises(GuardFailed) as caught:
         check_transition(source, target, only(capacity), request_)
     # then
-    assert caught.value.problems == [
-        Problem(ProblemCode.INVALID, message, ["input", field])
+    also = [
+        Problem(
+            ProblemCode.INVALID,
+            PUBLIC_REASON.format(source, target),
+            ["input", "publicNote"],
+        )
     ]
+    assert caught.value.problems == [
+        Problem(ProblemCode.INVALID, message, ["input", field]),
+        *(also if (source, target) in ALSO_PUBLIC else []),
+    ]
+
+
+@pytest.mark.parametrize("request_", [EMPTY_REQUEST, BLANK_REQUEST], ids=["", "blank"])
+def test_the_reporter_answers_in_text_recorded_as_the_public_note(
+    request_: TransitionRequest,
+) -> None:
+    # when
+    with pytest.raises(GuardFailed) as caught:
+        check_transition(S.NEEDS_INFO, S.SUBMITTED, only(P), request_)
+    answered = check_transition(
+        S.NEEDS_INFO,
+        S.SUBMITTED,
+        only(P),
+        TransitionRequest(public_note="Foto terlampir di KIM."),
+    )
+    # then: the internal note would not do; the reporter has none
+    assert caught.value.problems == [
+        Problem(
+            ProblemCode.INVALID,
+            "text must carry the information that was asked for",
+            ["input", "text"],
+        )
+    ]
+    assert answered.acting_as is P
 
 
 @pytest.mark.parametrize(

@@ -119,6 +119,11 @@ mutation ($id: ID!, $input: AspirationModerateInput!) {
   }
 }
 """
+MUTATION_ASPIRATION_REPORTER_STEP = """
+mutation ($input: AspirationReporterStepInput!) {
+  aspirationReporterStep(input: $input) { aspiration { id } userErrors { code } }
+}
+"""
 QUERY_MUTATIONS = "{ __schema { mutationType { fields { name } } } }"
 
 Variables = Callable[[Cast], dict[str, Any]]
@@ -209,6 +214,18 @@ LOGGING_CALLS = [
         },
     ),
     Call(
+        "aspirationReporterStep",
+        MUTATION_ASPIRATION_REPORTER_STEP,
+        lambda cast: {
+            "input": {
+                "ticket": cast.home_aspiration.ticket,
+                "key": cast.home_reporter_key,
+                "action": "WITHDRAW",
+            }
+        },
+        principal="anonymous",
+    ),
+    Call(
         "aspirationRespond",
         MUTATION_ASPIRATION_RESPOND,
         lambda cast: {
@@ -285,6 +302,21 @@ REFUSED_CALLS = [
     ),
     (
         Call(
+            "aspirationReporterStep",
+            MUTATION_ASPIRATION_REPORTER_STEP,
+            lambda cast: {
+                "input": {
+                    "ticket": cast.home_aspiration.ticket,
+                    "key": "2222-2222-2222-2222",
+                    "action": "WITHDRAW",
+                }
+            },
+            principal="anonymous",
+        ),
+        "INVALID_CREDENTIALS",
+    ),
+    (
+        Call(
             "aspirationRespond",
             MUTATION_ASPIRATION_RESPOND,
             lambda cast: {"id": home_aspiration(cast), "input": {"message": " "}},
@@ -350,7 +382,14 @@ TIMERS = [
     ),
     Due(
         TIMER_ARCHIVE,
-        [step("NEEDS_INFO", 1, note="Mohon lampirkan foto lokasi.")],
+        [
+            step(
+                "NEEDS_INFO",
+                1,
+                note="Mohon lampirkan foto lokasi.",
+                publicNote="Mohon lampirkan foto lokasi.",
+            )
+        ],
         "TRANSITIONED",
     ),
     Due(

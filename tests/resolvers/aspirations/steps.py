@@ -97,12 +97,21 @@ PATHS: dict[AspirationStatus, list[AspirationStatus]] = {
 def step_input(cast: Cast, target: AspirationStatus, version: int) -> dict[str, Any]:
     """A transition input that satisfies every guard of any step into target."""
     extras: dict[AspirationStatus, dict[str, Any]] = {
-        S.NEEDS_INFO: {"note": "Mohon lampirkan foto lokasi."},
+        S.NEEDS_INFO: {
+            "note": "Pelapor belum melampirkan foto.",
+            "publicNote": "Mohon lampirkan foto lokasi.",
+        },
         S.SUBMITTED: {"note": "Foto lokasi sudah dikirim lewat KIM."},
-        S.ARCHIVED: {"note": "Laporan tidak dapat ditindaklanjuti."},
+        S.ARCHIVED: {
+            "note": "Laporan tidak dapat ditindaklanjuti.",
+            "publicNote": "Laporan tidak dapat ditindaklanjuti.",
+        },
         S.VERIFIED: {"note": "Bukan kewenangan dinas kami."},
         S.IN_PROGRESS: {"note": "Dikerjakan kembali."},
-        S.REJECTED: {"note": "Lokasi berada di lahan pribadi."},
+        S.REJECTED: {
+            "note": "Lokasi berada di lahan pribadi.",
+            "publicNote": "Lokasi berada di lahan pribadi.",
+        },
         S.DISPOSED: {"assignedUnit": "Dinas PUPR"},
         S.RESPONDED: {"publicNote": "Perbaikan dijadwalkan minggu depan."},
         S.NOT_AUTHORIZED: {"publicNote": "Kewenangan Balai Wilayah Sungai."},
