@@ -146,7 +146,11 @@ async def make_march(clock: FixedClock) -> None:
     # First decided on after 2 working days (NEEDS_INFO), verified later.
     third = await desk.submit(wib("2026-03-02"), HOME_DESA, infra)
     await desk.step(
-        third, wib("2026-03-04"), AspirationStatus.NEEDS_INFO, note="Lokasi?"
+        third,
+        wib("2026-03-04"),
+        AspirationStatus.NEEDS_INFO,
+        note="Lokasi?",
+        public_note="Mohon sebutkan lokasi tepatnya.",
     )
     await desk.step(third, wib("2026-03-05"), AspirationStatus.SUBMITTED, note="RT 03.")
     await desk.step(third, wib("2026-03-06"), AspirationStatus.VERIFIED)
