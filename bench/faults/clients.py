@@ -189,7 +189,12 @@ class Subscriber:
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while True:
-                await self.flowing.wait()  # what arrives meanwhile stays buffered
+                if not self.flowing.is_set():
+                    await self.flowing.wait()  # what arrives meanwhile stays buffered
+                    # A board that stopped reading reads what was buffered and
+                    # finds the server's close (or catches up): its own random
+                    # hang-up, due meanwhile, would hide whether the server closed it.
+                    deadline = None
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     await ws.close()
