@@ -10,7 +10,12 @@ from kimgraph import models
 from kimgraph.accounts.authorization import in_scope
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.aspirations import workdays
-from kimgraph.aspirations.records import EventKind, Outcome, log_event
+from kimgraph.aspirations.records import (
+    EventKind,
+    Outcome,
+    log_event,
+    schedule_deadline,
+)
 from kimgraph.aspirations.text import checked_text
 from kimgraph.aspirations.workflow import Deadline
 from kimgraph.clock import Clock
@@ -219,4 +224,5 @@ async def submit(
             at=now,
             using_db=tx.conn,
         )
+        await schedule_deadline(tx.conn, row, Deadline.VERIFY)
     return Outcome(row, event_id)
