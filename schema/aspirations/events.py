@@ -26,9 +26,10 @@ class AspirationEventKind(enum.Enum):
     )
     OVERDUE = strawberry.enum_value(
         "OVERDUE",
-        description="The deadline of its step passed with the step not taken "
-        "(verification, disposition, the unit's response); once per deadline, "
-        "at `occurredAt` = the deadline. The status does not change.",
+        description="The deadline of its current step passed with the step not "
+        "taken (verification, disposition, the unit's response): once per "
+        "deadline; `occurredAt` is the moment it passed, `from`, `to` and `note` "
+        "are null. The status does not change.",
     )
 
 
