@@ -98,7 +98,8 @@ class AspirationQueries:
     @strawberry.field(
         description="Aspirations in a region and below, newest first; signed-in "
         "callers only, within their scope (their whole scope without `region`). A "
-        "region outside it is FORBIDDEN, an unknown one NOT_FOUND."
+        "region outside it is FORBIDDEN, an unknown one NOT_FOUND. `overdue: true` "
+        "is a desk's list of late work."
     )
     async def aspirations(
         self,
@@ -115,6 +116,13 @@ class AspirationQueries:
             strawberry.ID | None,
             strawberry.argument(description="Only those collected by this KIM."),
         ] = None,
+        overdue: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: only overdue ones (open, `dueAt` passed); "
+                "false: only the others; null: all."
+            ),
+        ] = None,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
     ) -> AspirationConnection:
@@ -125,6 +133,8 @@ class AspirationQueries:
             region=code,
             statuses=tuple(s.domain for s in status or ()),
             kim_id=(decode_id("Kim", kim_id) or 0) if kim_id is not None else None,
+            overdue=overdue,
+            now=info.context.clock.now(),
         )
         position = await log.position()
         rows, has_next, total = await aspiration_page(

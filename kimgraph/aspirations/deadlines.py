@@ -7,13 +7,22 @@ from datetime import datetime
 from kimgraph import models
 from kimgraph.aspirations import workdays
 from kimgraph.aspirations.records import (
+    PAST,
     TIMER_ARCHIVE,
+    TIMER_OVERDUE,
     TIMER_RESOLVE,
     Author,
+    EventKind,
     StepText,
     apply_step,
+    log_event,
 )
-from kimgraph.aspirations.workflow import TIMER, TransitionRequest, check_transition
+from kimgraph.aspirations.workflow import (
+    OPEN_STATES,
+    TIMER,
+    TransitionRequest,
+    check_transition,
+)
 from kimgraph.errors import ApiError, UserInputError
 from kimgraph.events import log
 from kimgraph.models.aspirations import AspirationStatus
@@ -75,7 +84,20 @@ async def fire_resolve(tx: log.Transaction, entity_id: int, due: datetime) -> No
     await _fire(tx, entity_id, due, AspirationStatus.RESOLVED, RESOLVE_NOTE)
 
 
+async def fire_overdue(tx: log.Transaction, entity_id: int, due: datetime) -> None:
+    """Timer: a deadline passed with the aspiration still in its state; no step."""
+    row = await models.Aspiration.get_or_none(id=entity_id, using_db=tx.conn)
+    # Every step that starts another deadline cancels this row; the check
+    # holds even so, should a step and the claim cross.
+    if row is None or row.status not in OPEN_STATES or row.due_at is None:
+        return
+    if row.due_at + PAST != due:
+        return
+    await log_event(tx, row, EventKind.OVERDUE, due)
+
+
 TIMER_HANDLERS: dict[str, Handler] = {
     TIMER_ARCHIVE: fire_archive,
     TIMER_RESOLVE: fire_resolve,
+    TIMER_OVERDUE: fire_overdue,
 }

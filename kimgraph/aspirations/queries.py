@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -18,6 +19,7 @@ from kimgraph.aspirations import (
     normalize_ticket,
     public_access,
 )
+from kimgraph.aspirations.workflow import OPEN_STATES
 from kimgraph.errors import ForbiddenError, NotFoundError
 from kimgraph.events.log import EventRecord
 from kimgraph.models.aspirations import AspirationStatus
@@ -48,6 +50,9 @@ class AspirationFilter:
     region: str
     statuses: tuple[AspirationStatus, ...] = ()
     kim_id: int | None = None
+    # Only overdue ones (True), only the others (False), or all (None), at `now`.
+    overdue: bool | None = None
+    now: datetime | None = None
 
     def queryset(self) -> QuerySet[models.Aspiration]:
         """Matching aspirations (unordered)."""
@@ -58,7 +63,19 @@ class AspirationFilter:
             query = query.filter(status__in=list(self.statuses))
         if self.kim_id is not None:
             query = query.filter(kim_id=self.kim_id)
+        if self.overdue is not None:
+            late = overdue_at(self.now)
+            query = query.filter(late if self.overdue else ~late)
         return query
+
+
+def overdue_at(now: datetime | None) -> Q:
+    """Overdue at now, as `Aspiration.overdue` says: open, and dueAt before now."""
+    if now is None:
+        raise ValueError("an overdue filter needs the time")
+    # IS NOT NULL keeps the negation (overdue: false) from being NULL for rows
+    # without a deadline, which would drop them.
+    return Q(due_at__isnull=False, due_at__lt=now, status__in=list(OPEN_STATES))
 
 
 async def aspiration_page(

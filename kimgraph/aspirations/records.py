@@ -17,6 +17,7 @@ from kimgraph.models.aspirations import AspirationStatus
 STREAM = "aspiration"
 TIMER_ARCHIVE = "aspiration.archive"
 TIMER_RESOLVE = "aspiration.resolve"
+TIMER_OVERDUE = "aspiration.overdue"
 TIMER_KINDS = {Deadline.ARCHIVE: TIMER_ARCHIVE, Deadline.AUTO_RESOLVE: TIMER_RESOLVE}
 # A deadline has passed once the time is after it (workdays.add_working_days).
 PAST = timedelta(microseconds=1)
@@ -29,6 +30,8 @@ class EventKind(enum.StrEnum):
     TRANSITIONED = "TRANSITIONED"
     RESPONDED = "RESPONDED"
     MODERATED = "MODERATED"
+    # A deadline that only turns the aspiration late passed; nothing else changed.
+    OVERDUE = "OVERDUE"
 
 
 @dataclass(slots=True)
@@ -132,6 +135,9 @@ async def apply_step(
     if not changed:
         return None
     await row.refresh_from_db(using_db=tx.conn)
+    if not plan.keeps_due_at:
+        # Left after its deadline, before the loop saw it: still late, once.
+        await overdue_by_now(tx, row, at)
     event_id = await log_event(tx, row, EventKind.TRANSITIONED, at)
     await models.AspirationTransition.create(
         aspiration_id=row.id,
@@ -150,15 +156,48 @@ async def apply_step(
         at=at,
         using_db=tx.conn,
     )
-    await schedule_deadline(tx.conn, row, plan.deadline)
+    if not plan.keeps_due_at:
+        await schedule_deadline(tx.conn, row, plan.deadline)
     return event_id
+
+
+async def overdue_by_now(
+    tx: log.Transaction, row: models.Aspiration, at: datetime
+) -> None:
+    """Log the OVERDUE of row's deadline if it passed by at and nobody logged it yet.
+
+    The claim is the timer loop's (a conditional update of `fired_at`), so the
+    loop and this step never both log it.
+    """
+    due = await (
+        models.Timer.filter(
+            kind=TIMER_OVERDUE, entity_id=row.id, fired_at=None, due_at__lte=at
+        )
+        .using_db(tx.conn)
+        .first()
+    )
+    if due is None:
+        return
+    claimed = (
+        await models.Timer.filter(id=due.id, fired_at=None)
+        .using_db(tx.conn)
+        .update(fired_at=at)
+    )
+    if claimed:
+        await log_event(tx, row, EventKind.OVERDUE, due.due_at)
 
 
 async def schedule_deadline(
     conn: BaseDBAsyncClient, row: models.Aspiration, deadline: Deadline | None
 ) -> None:
-    """Cancel the timers of the step before; start the one of this step, if any."""
-    for kind in TIMER_KINDS.values():
+    """Cancel the timers of the step before; start the one of this step, if any.
+
+    A step that keeps its deadline (DISPOSED → IN_PROGRESS) does not come here:
+    its OVERDUE, pending or already logged, stays the deadline's only one.
+    """
+    for kind in (*TIMER_KINDS.values(), TIMER_OVERDUE):
         await timers.cancel(conn, kind, row.id)
-    if deadline is not None and row.due_at is not None and deadline in TIMER_KINDS:
-        await timers.schedule(conn, TIMER_KINDS[deadline], row.id, row.due_at + PAST)
+    if deadline is None or row.due_at is None:
+        return
+    kind = TIMER_OVERDUE if deadline.turns_overdue else TIMER_KINDS[deadline]
+    await timers.schedule(conn, kind, row.id, row.due_at + PAST)

@@ -11,7 +11,12 @@ from kimgraph.accounts.auth import digest
 from kimgraph.accounts.authorization import in_scope
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.aspirations import workdays
-from kimgraph.aspirations.records import EventKind, Outcome, log_event
+from kimgraph.aspirations.records import (
+    EventKind,
+    Outcome,
+    log_event,
+    schedule_deadline,
+)
 from kimgraph.aspirations.text import checked_text
 from kimgraph.aspirations.workflow import Deadline
 from kimgraph.clock import Clock
@@ -240,4 +245,5 @@ async def submit(
             at=now,
             using_db=tx.conn,
         )
+        await schedule_deadline(tx.conn, row, Deadline.VERIFY)
     return Outcome(row, event_id, reporter_key=reporter_key)

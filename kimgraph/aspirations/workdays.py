@@ -15,8 +15,16 @@ ZONE = ZoneInfo("Asia/Pontianak")
 
 VERIFY_DAYS = 3
 """A submitted aspiration is verified within 3 working days (LAPOR!'s rule)."""
+DISPOSE_DAYS = 2
+"""A verified aspiration is disposed to its unit within 2 working days."""
+# Verification (3) and disposition (2) together: a unit has the aspiration within
+# one working week of submission, and the verifier has already read it.
 RESPOND_DAYS = 5
 """A disposed aspiration is answered by its unit within 5 working days."""
+RESPOND_AGAIN_DAYS = 10
+"""A disputed or reopened aspiration is answered again within 10 working days."""
+# Twice the first answer's time: the first answer did not hold, and the second
+# usually needs a visit or another unit's help; the same 10 days the reporter has.
 AUTO_RESOLVE_DAYS = 10
 """A response the reporter does not dispute within 10 working days resolves it."""
 NEEDS_INFO_DAYS = 10

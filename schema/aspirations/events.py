@@ -24,6 +24,13 @@ class AspirationEventKind(enum.Enum):
     MODERATED = strawberry.enum_value(
         "MODERATED", description="It was hidden or shown again by a moderator."
     )
+    OVERDUE = strawberry.enum_value(
+        "OVERDUE",
+        description="The deadline of its current step passed with the step not "
+        "taken (verification, disposition, the unit's response): once per "
+        "deadline; `occurredAt` is the moment it passed, `from`, `to` and `note` "
+        "are null. The status does not change.",
+    )
 
 
 @strawberry.type(

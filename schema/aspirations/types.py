@@ -220,7 +220,8 @@ class Aspiration(Node):
     @strawberry.field(
         description="Working-day deadline of the current step (Asia/Pontianak, "
         "weekends, national holidays and cuti bersama skipped): verification 3 days "
-        "after submission, the unit's response 5 after disposition, automatic "
+        "after submission, disposition 2 after VERIFIED, the unit's response 5 "
+        "after disposition and 10 after a dispute or a reopening, automatic "
         "RESOLVED 10 after RESPONDED, archiving 10 after NEEDS_INFO. Null when no "
         "deadline runs."
     )

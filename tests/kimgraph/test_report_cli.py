@@ -49,7 +49,8 @@ async def expected_rows() -> list[list[str]]:
     """The recap of make_march's month, as the docs/reports.md definitions give it.
 
     Asked with the real clock, long after April: the responded aspiration's
-    auto-resolve deadline (10 April) has passed too, and no timer ran here.
+    auto-resolve deadline (10 April) has passed too, and no timer ran here; so
+    has the verified one's disposition deadline (10 March).
     """
     kecamatan = await models.Region.filter(parent_id="61.04").order_by("code")
     below = {"61.04.16": 5, "61.04.18": 1}
@@ -62,7 +63,7 @@ async def expected_rows() -> list[list[str]]:
         ["period", "from", "2026-03-01"],
         ["period", "to", "2026-03-31"],
         ["aspirations", "total", "6"],
-        ["aspirations", "overdue", "3"],
+        ["aspirations", "overdue", "4"],
         *(
             [
                 "status",

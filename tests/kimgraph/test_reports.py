@@ -154,6 +154,7 @@ async def make_march(clock: FixedClock) -> None:
     )
     await desk.step(third, wib("2026-03-05"), AspirationStatus.SUBMITTED, note="RT 03.")
     await desk.step(third, wib("2026-03-06"), AspirationStatus.VERIFIED)
+    # ... and never disposed: overdue since 10 March (disposition, 2 working days).
     # Never handled: overdue since 5 March.
     await desk.submit(wib("2026-03-02"), OTHER_DESA, AspirationCategory.EDUCATION)
     # Withdrawn: the reporter's step, not a verification.
@@ -216,7 +217,7 @@ async def test_march_in_ketapang_gives_the_known_figures(ketapang: str) -> None:
         "dispose": Durations(count=2, median=2.5, p90=3),
         "respond": Durations(count=2, median=4.0, p90=5),
     }
-    assert stats.overdue == 2
+    assert stats.overdue == 3
     assert stats.announcements.total == 2
     assert stats.announcements.by_category == zero_but(
         AnnouncementCategory, HEALTH=1, DISASTER=1
@@ -236,7 +237,7 @@ async def test_a_kecamatan_counts_its_own_desa_only(ketapang: str) -> None:
     assert stats.total == 5
     assert {c.code: c.count for c in stats.by_child if c.count} == {HOME_DESA: 5}
     assert all(c.code.startswith("61.04.16.") for c in stats.by_child)
-    assert stats.overdue == 1
+    assert stats.overdue == 2
     assert stats.announcements.total == 1
 
 

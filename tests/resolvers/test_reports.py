@@ -95,7 +95,7 @@ async def test_an_admin_reads_the_known_recap_of_march(
                 "toVerify": {"count": 3, "median": 1.0, "p90": 2},
                 "toDispose": {"count": 2, "median": 2.5, "p90": 3},
                 "toRespond": {"count": 2, "median": 4.0, "p90": 5},
-                "overdue": 2,
+                "overdue": 3,
                 "announcements": {
                     "total": 2,
                     "byCategory": counted(

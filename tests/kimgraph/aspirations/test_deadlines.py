@@ -141,7 +141,8 @@ async def test_an_undisputed_response_is_resolved_by_the_timer_exactly_once(
     row = await new_aspiration(clock, cast)
     row = await walk(clock, row, S.VERIFIED, S.DISPOSED, S.RESPONDED)
     move_to(clock, datetime(2026, 12, 11, 16, 59, tzinfo=UTC))
-    assert await timers.fire_due(clock, nobody_listens, HANDLERS) is None
+    # (this fires only the OVERDUE of the cast's aspiration, never verified)
+    await timers.fire_due(clock, nobody_listens, HANDLERS)
     assert (await tracked(client, row))["status"] == "RESPONDED"
     # when: the deadline passes and two server processes look at once
     clock.advance(timedelta(minutes=5))
@@ -182,9 +183,17 @@ async def test_a_dispute_stops_the_automatic_resolution(
         aspirations.Step(target=S.IN_PROGRESS, expected_version=row.version),
     )
     move_to(clock, datetime(2026, 12, 31, tzinfo=UTC))
-    # then
-    assert await timers.fire_due(clock, nobody_listens, HANDLERS) is None
-    assert (await tracked(client, row))["status"] == "IN_PROGRESS"
+    await timers.fire_due(clock, nobody_listens, HANDLERS)
+    # then: still IN_PROGRESS; the unit's 10 working days to answer again passed
+    # on 11 December, which only made it overdue
+    view = await tracked(client, row)
+    assert (view["status"], view["dueAt"], view["overdue"]) == (
+        "IN_PROGRESS",
+        "2026-12-11T16:59:59.999999+00:00",
+        True,
+    )
+    events = await models.Event.filter(entity_id=row.id, stream="aspiration")
+    assert [e.kind for e in events] == ["SUBMITTED", *["TRANSITIONED"] * 4, "OVERDUE"]
 
 
 async def test_an_unanswered_request_for_information_is_archived_by_the_timer(

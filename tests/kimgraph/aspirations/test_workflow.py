@@ -100,8 +100,15 @@ DESIGN_TABLE: dict[
 DEADLINE_ON_ENTRY = {
     S.SUBMITTED: Deadline.VERIFY,
     S.NEEDS_INFO: Deadline.ARCHIVE,
+    S.VERIFIED: Deadline.DISPOSE,
     S.DISPOSED: Deadline.RESPOND,
     S.RESPONDED: Deadline.AUTO_RESOLVE,
+}
+# A dispute or a reopening: the unit answers again.
+DEADLINE_ON_STEP = {
+    (S.RESPONDED, S.IN_PROGRESS): Deadline.RESPOND_AGAIN,
+    (S.RESOLVED, S.IN_PROGRESS): Deadline.RESPOND_AGAIN,
+    (S.REJECTED, S.IN_PROGRESS): Deadline.RESPOND_AGAIN,
 }
 FULL_REQUEST = TransitionRequest(
     note="data tidak lengkap",
@@ -218,7 +225,9 @@ def test_every_allowed_transition_passes_for_each_permitted_capacity(
         source=row.source,
         target=row.target,
         acting_as=capacity,
-        deadline=DEADLINE_ON_ENTRY.get(row.target),
+        deadline=DEADLINE_ON_STEP.get(
+            (row.source, row.target), DEADLINE_ON_ENTRY.get(row.target)
+        ),
         keeps_due_at=(row.source, row.target) == (S.DISPOSED, S.IN_PROGRESS),
     )
 
@@ -518,17 +527,34 @@ def test_a_plan_starts_keeps_or_clears_the_deadline() -> None:
         2026, 4, 8, 23, 59, 59, 999999, tzinfo=ZONE
     )
     assert due_after(S.DISPOSED, S.IN_PROGRESS) == before
-    assert due_after(S.SUBMITTED, S.VERIFIED) is None
-    assert due_after(S.RESPONDED, S.IN_PROGRESS) is None
+    # Nyepi (19 March), its cuti bersama (18 March) and Idul Fitri with its
+    # cuti bersama (20-24 March) are skipped: 2 working days end on the 26th.
+    assert due_after(S.SUBMITTED, S.VERIFIED) == datetime(
+        2026, 3, 26, 23, 59, 59, 999999, tzinfo=ZONE
+    )
+    assert due_after(S.DISPOSED, S.VERIFIED) == datetime(
+        2026, 3, 26, 23, 59, 59, 999999, tzinfo=ZONE
+    )
+    assert due_after(S.RESPONDED, S.IN_PROGRESS) == datetime(
+        2026, 4, 8, 23, 59, 59, 999999, tzinfo=ZONE
+    )
+    assert due_after(S.RESOLVED, S.IN_PROGRESS) == datetime(
+        2026, 4, 8, 23, 59, 59, 999999, tzinfo=ZONE
+    )
+    assert due_after(S.REJECTED, S.IN_PROGRESS) == datetime(
+        2026, 4, 8, 23, 59, 59, 999999, tzinfo=ZONE
+    )
     assert due_after(S.IN_PROGRESS, S.WITHDRAWN) is None
 
 
 def test_deadlines_run_their_working_days_and_fire_their_transitions() -> None:
-    assert {d: (d.working_days, d.fires) for d in Deadline} == {
-        Deadline.VERIFY: (3, None),
-        Deadline.ARCHIVE: (10, S.ARCHIVED),
-        Deadline.RESPOND: (5, None),
-        Deadline.AUTO_RESOLVE: (10, S.RESOLVED),
+    assert {d: (d.working_days, d.fires, d.turns_overdue) for d in Deadline} == {
+        Deadline.VERIFY: (3, None, True),
+        Deadline.ARCHIVE: (10, S.ARCHIVED, False),
+        Deadline.DISPOSE: (2, None, True),
+        Deadline.RESPOND: (5, None, True),
+        Deadline.RESPOND_AGAIN: (10, None, True),
+        Deadline.AUTO_RESOLVE: (10, S.RESOLVED, False),
     }
     assert {status: entry_deadline(status) for status in S} == {
         status: DEADLINE_ON_ENTRY.get(status) for status in S

@@ -20,7 +20,7 @@ import pytest_asyncio
 from kimgraph import announcements, aspirations, models
 from kimgraph.announcements.timers import TIMER_EXPIRE, TIMER_PUBLISH
 from kimgraph.app import create_app
-from kimgraph.aspirations.records import TIMER_ARCHIVE, TIMER_RESOLVE
+from kimgraph.aspirations.records import TIMER_ARCHIVE, TIMER_OVERDUE, TIMER_RESOLVE
 from kimgraph.clock import FixedClock
 from kimgraph.cursors import encode_id
 from kimgraph.live.hub import Hub
@@ -357,29 +357,36 @@ def step(to: str, version: int, **extra: Any) -> Call:
     )
 
 
+# The cast's aspiration is due for verification on 2 December: withdrawn, its
+# OVERDUE timer is gone and an announcement's timer is the only one due.
+WITHDRAW = step("WITHDRAWN", 1)
 TIMERS = [
     Due(
         TIMER_PUBLISH,
         [
+            WITHDRAW,
             Call(
                 "announcementPublish",
                 MUTATION_ANNOUNCEMENT_PUBLISH,
                 lambda cast: announcement_draft(validFrom="2026-11-28T09:00:00Z"),
-            )
+            ),
         ],
         "PUBLISHED",
     ),
     Due(
         TIMER_EXPIRE,
         [
+            WITHDRAW,
             Call(
                 "announcementPublish",
                 MUTATION_ANNOUNCEMENT_PUBLISH,
                 lambda cast: announcement_draft(validUntil="2026-11-28T09:00:00Z"),
-            )
+            ),
         ],
         "EXPIRED",
     ),
+    # Nothing to set up: the cast's aspiration is never verified.
+    Due(TIMER_OVERDUE, [], "OVERDUE"),
     Due(
         TIMER_ARCHIVE,
         [
