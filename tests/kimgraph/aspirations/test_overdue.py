@@ -33,11 +33,11 @@ S = AspirationStatus
 MICRO = timedelta(microseconds=1)
 # What each step needs besides its target, so that every guard is satisfied.
 FIELDS: dict[AspirationStatus, dict[str, Any]] = {
-    S.NEEDS_INFO: {"note": "Mohon kirim foto."},
+    S.NEEDS_INFO: {"note": "Mohon kirim foto.", "public_note": "Mohon kirim foto."},
     S.SUBMITTED: {"note": "Foto dikirim lewat KIM."},
     S.DISPOSED: {"assigned_unit": "Dinas PUPR"},
     S.RESPONDED: {"public_note": "Perbaikan minggu depan."},
-    S.REJECTED: {"note": "Lahan pribadi."},
+    S.REJECTED: {"note": "Lahan pribadi.", "public_note": "Lahan pribadi."},
     S.IN_PROGRESS: {"note": "Dibuka kembali."},
 }
 # Steps from SUBMITTED to each open state a deadline runs in, by the verifier
