@@ -43,11 +43,8 @@ from resolvers.announcements import (
     AnnouncementQueries,
     AnnouncementSubscriptions,
 )
-from resolvers.aspirations import (
-    AspirationMutations,
-    AspirationQueries,
-    AspirationSubscriptions,
-)
+from resolvers.aspiration_events import AspirationSubscriptions
+from resolvers.aspirations import AspirationMutations, AspirationQueries
 from resolvers.audit import AuditQueries
 from resolvers.kims import KimMutations, KimQueries
 from resolvers.nodes import NodeQueries

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from kimgraph import models, timers
-from kimgraph.aspirations.workflow import Capacity, Deadline, TransitionPlan
+from kimgraph.aspirations.deadline_rules import Deadline
+from kimgraph.aspirations.workflow import Capacity, TransitionPlan
 from kimgraph.errors import Problem, ProblemCode, UserInputError
 from kimgraph.events import log
 from kimgraph.models.aspirations import AspirationStatus

@@ -11,6 +11,7 @@ from kimgraph.accounts.auth import digest
 from kimgraph.accounts.authorization import in_scope
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.aspirations import workdays
+from kimgraph.aspirations.deadline_rules import Deadline
 from kimgraph.aspirations.records import (
     EventKind,
     Outcome,
@@ -18,7 +19,6 @@ from kimgraph.aspirations.records import (
     schedule_deadline,
 )
 from kimgraph.aspirations.text import checked_text
-from kimgraph.aspirations.workflow import Deadline
 from kimgraph.clock import Clock
 from kimgraph.errors import Problem, ProblemCode, UserInputError
 from kimgraph.events import log

@@ -17,7 +17,7 @@ from kimgraph.clock import FixedClock
 from kimgraph.events.log import EventRecord
 from kimgraph.live.hub import Delivery
 from kimgraph.models.aspirations import AspirationStatus
-from resolvers.aspirations import to_event
+from resolvers.aspiration_events import to_event
 from schema.aspirations import AspirationEventKind
 from tests.kimgraph.aspirations.test_deadlines import (
     HANDLERS,

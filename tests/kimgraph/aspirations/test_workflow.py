@@ -8,6 +8,7 @@ from itertools import product
 import pytest
 
 from kimgraph.accounts.principals import ANONYMOUS, Principal, Role
+from kimgraph.aspirations.deadline_rules import Deadline, entry_deadline
 from kimgraph.aspirations.workdays import ZONE
 from kimgraph.aspirations.workflow import (
     ALL_TRANSITIONS,
@@ -17,7 +18,6 @@ from kimgraph.aspirations.workflow import (
     WITHDRAWABLE_STATES,
     Actor,
     Capacity,
-    Deadline,
     Guard,
     GuardFailed,
     InvalidTransition,
@@ -27,7 +27,6 @@ from kimgraph.aspirations.workflow import (
     TransitionRequest,
     actor_for,
     check_transition,
-    entry_deadline,
     next_states,
 )
 from kimgraph.errors import Problem, ProblemCode, UserInputError
