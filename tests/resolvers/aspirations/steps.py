@@ -123,6 +123,17 @@ def step_input(cast: Cast, target: AspirationStatus, version: int) -> dict[str, 
     return {"to": target.value, "expectedVersion": version, **extra}
 
 
+# A resident's report in the home desa, as the submit helpers send it.
+SUBMISSION: dict[str, Any] = {
+    "region": HOME_DESA,
+    "title": "Lampu jalan padam",
+    "description": "Lampu jalan di simpang pasar padam seminggu.",
+    "category": "INFRASTRUCTURE",
+    "reporterName": "Rina Marlina",
+    "reporterContact": "0813-4444-9876",
+}
+
+
 async def submit(
     client: httpx.AsyncClient,
     cast: Cast,
@@ -133,17 +144,7 @@ async def submit(
     body = await execute(
         client,
         MUTATION_ASPIRATION_SUBMIT,
-        {
-            "input": {
-                "region": HOME_DESA,
-                "title": "Lampu jalan padam",
-                "description": "Lampu jalan di simpang pasar padam seminggu.",
-                "category": "INFRASTRUCTURE",
-                "reporterName": "Rina Marlina",
-                "reporterContact": "0813-4444-9876",
-            }
-            | fields
-        },
+        {"input": SUBMISSION | fields},
         cast.headers[principal],
     )
     payload = body["data"]["aspirationSubmit"]

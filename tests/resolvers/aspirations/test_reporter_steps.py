@@ -13,11 +13,12 @@ from kimgraph.aspirations.submission import key_digest
 from kimgraph.clock import FixedClock
 from kimgraph.cursors import decode_id
 from tests.conftest import execute
-from tests.people import HOME_DESA, Cast, snapshot
+from tests.people import Cast, snapshot
 from tests.resolvers.aspirations.steps import (
     MUTATION_ASPIRATION_TRANSITION,
     PATHS,
     QUERY_ASPIRATION_TRACK,
+    SUBMISSION,
     S,
     transition,
 )
@@ -80,16 +81,7 @@ async def submit_keyed(
     body = await execute(
         client,
         MUTATION_ASPIRATION_SUBMIT_KEYED,
-        {
-            "input": {
-                "region": HOME_DESA,
-                "title": "Lampu jalan padam",
-                "description": "Lampu jalan di simpang pasar padam seminggu.",
-                "category": "INFRASTRUCTURE",
-                "reporterName": "Rina Marlina",
-                "reporterContact": "0813-4444-9876",
-            }
-        },
+        {"input": SUBMISSION},
         cast.headers[principal],
     )
     payload = body["data"]["aspirationSubmit"]
