@@ -164,14 +164,15 @@ class Account(Node):
     @strawberry.field(
         description="The office it speaks for, shown as `publishedBy` of its "
         "announcements: the one an ADMIN named (accountOfficeSet), else derived "
-        'from its role and region ("Kantor Kecamatan Delta Pawan", "Diskominfo '
-        'Kabupaten Ketapang", a KIM\'s name; docs/domain.md, "Offices").'
+        "from its unit, role and region (its one unit's name, \"Kantor Kecamatan "
+        'Delta Pawan", "Diskominfo Kabupaten Ketapang", a KIM\'s name; '
+        'docs/domain.md, "Offices").'
     )
     async def office(self) -> str:
         if self.named_office:
             return self.named_office
         role = DomainRole(self.role.name)
-        return await derived_office(role, self.region_code, self.kim_key)
+        return await derived_office(role, self.region_code, self.kim_key, self.key)
 
     @strawberry.field(description="The region whose subtree is its scope.")
     async def scope(self, info: Info) -> Region:

@@ -29,12 +29,29 @@ _BY_LEVEL = {
 }
 
 
-async def derived_office(role: Role, region_code: str, kim_id: int | None) -> str:
-    """The office of an account nobody named one for."""
+async def derived_office(
+    role: Role, region_code: str, kim_id: int | None, account_id: int | None = None
+) -> str:
+    """The office of an account nobody named one for.
+
+    An OFFICER that belongs to exactly one active unit speaks for that unit
+    (a dinas); in none or several, for the office of the region it serves
+    (docs/domain.md, "Offices").
+    """
     if role is Role.KIM and kim_id is not None:
         kim = await models.Kim.get_or_none(id=kim_id).only("id", "name")
         if kim is not None:
             return kim.name
+    if role is Role.OFFICER and account_id is not None:
+        units = (
+            await models.Unit.filter(
+                members__account_id=account_id, archived_at__isnull=True
+            )
+            .limit(2)
+            .values_list("name", flat=True)
+        )
+        if len(units) == 1:
+            return str(units[0])
     region = await models.Region.get(code=region_code).only("code", "name", "level")
     return _BY_LEVEL[RegionLevel(region.level)].format(name=region.name)
 
@@ -53,7 +70,9 @@ async def account_office(account: models.Account) -> str:
     """The account's named office, or the derived one."""
     if account.office:
         return account.office
-    return await derived_office(Role(account.role), account.region_id, account.kim_id)
+    return await derived_office(
+        Role(account.role), account.region_id, account.kim_id, account.id
+    )
 
 
 def checked_office(office: str | None, field: str = "office") -> str | None:

@@ -6,9 +6,12 @@ import httpx
 import pytest
 
 from kimgraph import models
+from kimgraph.accounts import offices
 from kimgraph.accounts.offices import derived_office
 from kimgraph.accounts.principals import Role
+from kimgraph.clock import FixedClock
 from kimgraph.cursors import encode_id
+from kimgraph.units import management as units
 from tests.conftest import execute
 from tests.people import HOME_DESA, Cast, snapshot
 
@@ -151,3 +154,34 @@ async def test_an_office_longer_than_200_characters_is_refused(
         ],
     }
     assert (await models.Account.get(id=officer.id)).office is None
+
+
+async def test_an_officer_in_one_unit_speaks_for_the_unit(
+    client: httpx.AsyncClient, cast: Cast, clock: FixedClock
+) -> None:
+    # given: the camat's account is made a member of one unit
+    officer = await models.Account.get(username="camat_delta_pawan")
+    roads = await units.create(clock, None, "Dinas PUPR Kabupaten Ketapang", "61.04")
+    await units.add_member(clock, None, roads.id, officer.id)
+    # then: its announcements are from the unit, and its account says so
+    assert await _publish(client, cast.headers["officer_in_scope"]) == (
+        "Dinas PUPR Kabupaten Ketapang"
+    )
+    assert await offices.account_office(officer) == "Dinas PUPR Kabupaten Ketapang"
+    # when: a member of a second unit, it is no longer one unit's voice
+    health = await units.create(clock, None, "Dinas Kesehatan", "61.04")
+    await units.add_member(clock, None, health.id, officer.id)
+    # then: the office of the region it serves
+    assert await _publish(client, cast.headers["officer_in_scope"]) == (
+        "Kantor Kecamatan Delta Pawan"
+    )
+    # when: one of the two is archived, the other speaks again
+    await units.archive(clock, None, health.id)
+    assert await _publish(client, cast.headers["officer_in_scope"]) == (
+        "Dinas PUPR Kabupaten Ketapang"
+    )
+    # when: an ADMIN names the office, the name wins over the unit
+    await offices.set_office(clock, None, officer.id, "Kantor Camat Delta Pawan")
+    assert await _publish(client, cast.headers["officer_in_scope"]) == (
+        "Kantor Camat Delta Pawan"
+    )
