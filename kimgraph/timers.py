@@ -50,11 +50,18 @@ async def cancel(conn: BaseDBAsyncClient, kind: str, entity_id: int) -> None:
 async def fire_due(
     clock: Clock, doorbell: Doorbell, handlers: Mapping[str, Handler]
 ) -> int | None:
-    """Fire every row due by now, each in its own transaction; the newest event id."""
+    """Fire every row due by now, each in its own transaction; the newest event id.
+
+    Only kinds this process has a handler for are read: a row of a kind it does
+    not know (written by a newer version during a rolling upgrade) is left to
+    the processes that know it, and never blocks the rows behind it.
+    """
     now = clock.now()
     newest: int | None = None
     due = (
-        await models.Timer.filter(fired_at=None, due_at__lte=now)
+        await models.Timer.filter(
+            fired_at=None, due_at__lte=now, kind__in=list(handlers)
+        )
         .order_by("due_at", "id")
         .limit(BATCH)
     )
@@ -71,6 +78,15 @@ async def fire_due(
                 await handlers[row.kind](tx, row.entity_id, row.due_at)
         newest = tx.newest or newest
     return newest
+
+
+async def prune_fired(before: datetime) -> int:
+    """Remove rows fired before `before`; they only record that a step ran once.
+
+    A fired row is what keeps a second process from firing it again, which
+    matters only while the two race, so the event log's retention is ample.
+    """
+    return await models.Timer.filter(fired_at__lt=before).delete()
 
 
 class TimerLoop:
@@ -113,6 +129,9 @@ class TimerLoop:
             removed = await log.prune(now - self.retention)
             if removed:
                 logger.info("event retention removed %d events", removed)
+            fired = await prune_fired(now - self.retention)
+            if fired:
+                logger.info("timer retention removed %d fired timers", fired)
             for job in self.hourly:
                 await job(now)
 

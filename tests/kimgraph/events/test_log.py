@@ -253,3 +253,56 @@ async def test_a_transaction_inside_another_is_refused(db: str) -> None:
         async with in_transaction(), log.transaction(bus.publish):
             pass
     assert bus.rings == []
+
+
+async def test_a_timer_of_an_unknown_kind_is_left_and_blocks_nothing(
+    ketapang: str, clock: FixedClock
+) -> None:
+    # given: a full batch of rows of a kind this version has no handler for (a
+    # newer process wrote them), due before a scheduled publication
+    unknown = [
+        models.Timer(kind="FROM_A_NEWER_VERSION", entity_id=n, due_at=clock.now())
+        for n in range(timers.BATCH + 1)
+    ]
+    await models.Timer.bulk_create(unknown)
+    scheduled = await announcements.publish(
+        clock,
+        nobody_listens,
+        ROOT,
+        draft("Nanti", valid_from=clock.now() + timedelta(minutes=1)),
+    )
+    clock.advance(timedelta(minutes=2))
+    # when
+    newest = await timers.fire_due(clock, nobody_listens, announcements.TIMER_HANDLERS)
+    # then: the publication fired; the unknown rows wait, unfired, for their version
+    published = await models.Event.get(id=newest)
+    assert (published.kind, published.entity_id) == (
+        "PUBLISHED",
+        scheduled.announcement.id,
+    )
+    assert await models.Timer.filter(
+        kind="FROM_A_NEWER_VERSION", fired_at=None
+    ).count() == (timers.BATCH + 1)
+
+
+async def test_fired_timers_are_pruned_with_the_event_log(
+    ketapang: str, clock: FixedClock
+) -> None:
+    # given: one timer fired 31 days ago, one fired 29 days ago, one pending
+    now = clock.now()
+    await models.Timer.create(
+        kind="K", entity_id=1, due_at=now, fired_at=now - timedelta(days=31)
+    )
+    recent = await models.Timer.create(
+        kind="K", entity_id=2, due_at=now, fired_at=now - timedelta(days=29)
+    )
+    pending = await models.Timer.create(
+        kind="K", entity_id=3, due_at=now - timedelta(days=40)
+    )
+    loop = timers.TimerLoop(clock, nobody_listens, {}, retention=timedelta(days=30))
+    # when
+    await loop.tick()
+    # then
+    assert sorted(await models.Timer.all().values_list("id", flat=True)) == sorted(
+        [recent.id, pending.id]
+    )
