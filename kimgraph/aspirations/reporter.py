@@ -71,22 +71,35 @@ class ReporterKeyThrottle:
 
     Each attempt takes, before the key is checked and in one atomic step, a
     token from its address (PER_ADDRESS, across tickets), its (ticket, address)
-    pair (PER_TICKET_AND_ADDRESS) and its ticket from all addresses together
-    (PER_TICKET), falling back to a small allowance of the pair once the
-    ticket's is spent (PER_TICKET_AND_ADDRESS_STRAINED), so that a guesser
+    pair (per_ticket_and_address: 5, one back every retry_seconds) and its
+    ticket from all addresses together (PER_TICKET), falling back to a small
+    allowance of the pair once the ticket's is spent
+    (PER_TICKET_AND_ADDRESS_STRAINED), so that a guesser
     cannot lock the reporter out everywhere. An unknown ticket is counted the
     same, so the limit tells nothing about which tickets exist. A right key
     gives its tokens back.
     """
 
     PER_ADDRESS = Limit(capacity=20, per_second=1 / 45)
-    PER_TICKET_AND_ADDRESS = Limit(capacity=5, per_second=1 / 300)
+    PER_TICKET_AND_ADDRESS_CAPACITY = 5
+    RETRY_SECONDS = 300.0
     PER_TICKET = Limit(capacity=20, per_second=1 / 180)
     PER_TICKET_AND_ADDRESS_STRAINED = Limit(capacity=3, per_second=1 / 1200)
 
-    def __init__(self, clock: Clock, store: LimitStore | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        store: LimitStore | None = None,
+        retry_seconds: float = RETRY_SECONDS,
+    ) -> None:
         self.clock = clock
         self.store: LimitStore = store if store is not None else MemoryStore()
+        # KIMGRAPH_REPORTER_KEY_RETRY_SECONDS: the pair's refill, the one wait
+        # a reporter who mistyped the key meets.
+        self.per_ticket_and_address = Limit(
+            capacity=self.PER_TICKET_AND_ADDRESS_CAPACITY,
+            per_second=1 / retry_seconds,
+        )
 
     def groups(self, client: str, ticket: str) -> list[list[Bucket]]:
         """The allowances one attempt spends from (a list of alternatives each)."""
@@ -94,7 +107,7 @@ class ReporterKeyThrottle:
         name = hashlib.sha256(ticket.encode()).hexdigest()[:32]
         return [
             [Bucket(f"reporter:address:{client}", self.PER_ADDRESS)],
-            [Bucket(f"reporter:pair:{name}:{client}", self.PER_TICKET_AND_ADDRESS)],
+            [Bucket(f"reporter:pair:{name}:{client}", self.per_ticket_and_address)],
             [
                 Bucket(f"reporter:ticket:{name}", self.PER_TICKET),
                 Bucket(
