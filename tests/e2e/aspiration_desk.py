@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -189,24 +189,16 @@ STAFF_RECIPE = [
 
 @contextmanager
 def staffed_server(
-    backend: str,
-    folder: Path,
-    env: dict[str, str] | None = None,
-    recipe: Sequence[list[str]] = (),
-    staff: Sequence[str] = (),
+    backend: str, folder: Path, env: dict[str, str] | None = None
 ) -> Iterator[tuple[Server, dict[str, str]]]:
-    """A server on a fresh database and everyone's Authorization value.
-
-    recipe adds steps after the desk's own; staff names the accounts it creates
-    (with PASSWORD) that are to be signed in too.
-    """
-    with provisioned_server(backend, folder, env, [*recipe, *STAFF_RECIPE]) as (
+    """A server on a fresh database and everyone's Authorization value."""
+    with provisioned_server(backend, folder, env, STAFF_RECIPE) as (
         server,
         _,
         outputs,
     ):
         people = {"admin": ADMIN_PASSWORD} | dict.fromkeys(
-            [*ACCOUNTS, "kim_home", *staff], PASSWORD
+            [*ACCOUNTS, "kim_home"], PASSWORD
         )
         # At once: the server checks passwords (argon2, slow on purpose) in threads.
         with ThreadPoolExecutor(len(people)) as pool:
