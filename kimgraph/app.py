@@ -224,5 +224,7 @@ def create_app(
     app.state.sign_in_throttle = SignInThrottle(clock, limits)
     setattr(app.state, presence.APP_STATE, board_sockets)  # found by the live path
     app.state.aspiration_submissions = submission_limiter(clock, limits)
-    app.state.reporter_key_throttle = ReporterKeyThrottle(clock, limits)
+    app.state.reporter_key_throttle = ReporterKeyThrottle(
+        clock, limits, settings.reporter_key_retry_seconds
+    )
     return app

@@ -101,6 +101,9 @@ class Settings:
         False, "1 lets webhooks use http:// and loopback or private addresses"
     )
     webhooks_concurrency: int = setting(16, "most webhook requests in flight")
+    reporter_key_retry_seconds: float = setting(
+        300.0, "after 5 wrong reporter keys for a ticket, seconds until one more try"
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -170,6 +173,9 @@ class Settings:
             ),
             webhooks_concurrency=values.positive_int(
                 env, "KIMGRAPH_WEBHOOKS_CONCURRENCY", 16
+            ),
+            reporter_key_retry_seconds=values.positive_float(
+                env, "KIMGRAPH_REPORTER_KEY_RETRY_SECONDS", 300.0
             ),
         )
 

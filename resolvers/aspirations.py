@@ -16,8 +16,10 @@ from kimgraph.aspirations.queries import (
     scoped_region,
 )
 from kimgraph.aspirations.reporter import (
+    KeyReissue,
     ReporterKeyThrottle,
     ReporterStep,
+    reissue_key,
     reporter_step,
 )
 from kimgraph.aspirations.submission import submission_limiter
@@ -32,6 +34,8 @@ from schema.aspirations import (
     AspirationConnection,
     AspirationModerateInput,
     AspirationModeratePayload,
+    AspirationReporterKeyReissueInput,
+    AspirationReporterKeyReissuePayload,
     AspirationReporterStepInput,
     AspirationReporterStepPayload,
     AspirationRespondInput,
@@ -236,6 +240,40 @@ class AspirationMutations:
         row = outcome.aspiration
         return AspirationReporterStepPayload(
             aspiration=Aspiration.from_model(row, public_access(row))
+        )
+
+    @mutation(
+        "Issue a new reporter key for an aspiration, in place of a lost one or of "
+        'none (docs/aspiration-workflow.md, "A lost key"): ADMIN and OFFICER '
+        "callers who verify it (its region in their scope, not its unit's "
+        "members), while it is open. The old key stops working; the key is "
+        "returned once and the audit trail keeps the reason. Nothing else changes: "
+        "not the status, not the version."
+    )
+    async def aspiration_reporter_key_reissue(
+        self,
+        info: Info,
+        input: Annotated[
+            AspirationReporterKeyReissueInput,
+            strawberry.argument(description="The aspiration and the reason."),
+        ],
+    ) -> AspirationReporterKeyReissuePayload:
+        outcome = await run_command(
+            info,
+            reissue_key,
+            KeyReissue(
+                reason=input.reason,
+                aspiration_id=(
+                    (decode_id("Aspiration", input.id) or 0)
+                    if input.id is not None
+                    else None
+                ),
+                ticket=input.ticket,
+            ),
+        )
+        return AspirationReporterKeyReissuePayload(
+            aspiration=_view(info.context.principal, outcome.aspiration),
+            reporter_key=outcome.reporter_key,
         )
 
     @mutation(

@@ -48,6 +48,11 @@ class AuditAction(enum.Enum):
     ASPIRATION_MODERATE = _value(
         DomainAction.ASPIRATION_MODERATE, "an aspiration hidden or shown again."
     )
+    ASPIRATION_REPORTER_KEY_REISSUE = _value(
+        DomainAction.ASPIRATION_REPORTER_KEY_REISSUE,
+        "a new reporter key issued for an aspiration, the old one revoked; the "
+        "summary has the reason and whether a key was replaced, never a key.",
+    )
     UNIT_CREATE = _value(DomainAction.UNIT_CREATE, "a unit (OPD) created.")
     UNIT_UPDATE = _value(DomainAction.UNIT_UPDATE, "a unit renamed.")
     UNIT_ARCHIVE = _value(DomainAction.UNIT_ARCHIVE, "a unit archived.")

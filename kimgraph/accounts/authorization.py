@@ -21,6 +21,7 @@ class Action(enum.Enum):
     ASPIRATION_HANDLE = "move aspirations through their workflow"
     ASPIRATION_RESPOND = "respond to aspirations"
     ASPIRATION_MODERATE = "moderate aspirations"
+    ASPIRATION_REPORTER_KEY = "issue reporter keys"
     AUDIT_READ = "read the audit log"
     UNIT_MANAGE = "list and manage units"
     WEBHOOK_MANAGE = "manage partner webhooks"
@@ -45,6 +46,7 @@ _ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.ASPIRATION_HANDLE: frozenset({Role.ADMIN, Role.OFFICER, Role.KIM}),
     Action.ASPIRATION_RESPOND: frozenset({Role.ADMIN, Role.OFFICER}),
     Action.ASPIRATION_MODERATE: frozenset({Role.ADMIN, Role.OFFICER}),
+    Action.ASPIRATION_REPORTER_KEY: frozenset({Role.ADMIN, Role.OFFICER}),
     Action.AUDIT_READ: frozenset({Role.ADMIN}),
     Action.UNIT_MANAGE: frozenset({Role.ADMIN}),
     Action.WEBHOOK_MANAGE: frozenset({Role.ADMIN}),

@@ -71,11 +71,27 @@ async def reachable(
         if aspiration_id is not None
         else None
     )
+    return readable(principal, row, "id")
+
+
+def readable(
+    principal: Principal, row: models.Aspiration | None, *field: str
+) -> models.Aspiration:
+    """row, if principal may read it; NOT_FOUND on field if it is None or not."""
     if row is None or access_for(principal, row) is None:
         raise UserInputError(
-            Problem(ProblemCode.NOT_FOUND, "there is no such aspiration", ["id"])
+            Problem(ProblemCode.NOT_FOUND, "there is no such aspiration", list(field))
         )
     return row
+
+
+def require_verifier(principal: Principal, row: models.Aspiration, doing: str) -> None:
+    """FORBIDDEN unless principal is a verifier of row (not merely its unit)."""
+    actor = actor_for(
+        principal, region_code=row.region_id, kim_id=row.kim_id, unit_id=row.unit_id
+    )
+    if Capacity.VERIFIER not in actor.capacities:
+        raise ForbiddenError(f"only a verifier may {doing}")
 
 
 async def _check_duplicate(
@@ -243,11 +259,7 @@ async def moderate(
     row = await reachable(principal, aspiration_id)
     # Moderation is the region's (docs/aspiration-workflow.md): a unit that
     # reaches an aspiration only as its unit does not hide it.
-    actor = actor_for(
-        principal, region_code=row.region_id, kim_id=row.kim_id, unit_id=row.unit_id
-    )
-    if Capacity.VERIFIER not in actor.capacities:
-        raise ForbiddenError("only a verifier may moderate an aspiration")
+    require_verifier(principal, row, "moderate an aspiration")
     problems: list[Problem] = []
     why = checked_text(reason, MAX_REASON, "reason", problems)
     if hidden and why is None:

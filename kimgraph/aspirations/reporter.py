@@ -3,7 +3,8 @@
 The key is handed out once, with the ticket, and kept only as a SHA-256 digest,
 like bearer tokens and API keys (kimgraph.accounts.auth). Attempts are counted
 before the key is checked, as sign-ins are (docs/aspiration-workflow.md,
-"The reporter").
+"The reporter"). A verifier may issue a new key in place of a lost one
+("A lost key").
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ import hmac
 import math
 from dataclasses import dataclass
 
-from kimgraph import models
+from tortoise.transactions import in_transaction
+
+from kimgraph import audit, models
 from kimgraph.accounts.auth import digest
+from kimgraph.accounts.authorization import Action, enforce
 from kimgraph.accounts.principals import Principal
+from kimgraph.aspirations.handling import MAX_REASON, readable, require_verifier
 from kimgraph.aspirations.records import (
     Author,
     Outcome,
@@ -24,16 +29,26 @@ from kimgraph.aspirations.records import (
     apply_step,
     conflict,
 )
-from kimgraph.aspirations.submission import key_digest, normalize_ticket
+from kimgraph.aspirations.submission import (
+    key_digest,
+    new_reporter_key,
+    normalize_ticket,
+)
 from kimgraph.aspirations.text import checked_text
 from kimgraph.aspirations.workflow import (
+    OPEN_STATES,
     REPORTER,
     WITHDRAWABLE_STATES,
     TransitionRequest,
     check_transition,
 )
 from kimgraph.clock import Clock
-from kimgraph.errors import Problem, ProblemCode, UserInputError
+from kimgraph.errors import (
+    Problem,
+    ProblemCode,
+    UserInputError,
+    invalid,
+)
 from kimgraph.events import log
 from kimgraph.events.bus import Doorbell
 from kimgraph.models.aspirations import AspirationStatus
@@ -71,22 +86,35 @@ class ReporterKeyThrottle:
 
     Each attempt takes, before the key is checked and in one atomic step, a
     token from its address (PER_ADDRESS, across tickets), its (ticket, address)
-    pair (PER_TICKET_AND_ADDRESS) and its ticket from all addresses together
-    (PER_TICKET), falling back to a small allowance of the pair once the
-    ticket's is spent (PER_TICKET_AND_ADDRESS_STRAINED), so that a guesser
+    pair (per_ticket_and_address: 5, one back every retry_seconds) and its
+    ticket from all addresses together (PER_TICKET), falling back to a small
+    allowance of the pair once the ticket's is spent
+    (PER_TICKET_AND_ADDRESS_STRAINED), so that a guesser
     cannot lock the reporter out everywhere. An unknown ticket is counted the
     same, so the limit tells nothing about which tickets exist. A right key
     gives its tokens back.
     """
 
     PER_ADDRESS = Limit(capacity=20, per_second=1 / 45)
-    PER_TICKET_AND_ADDRESS = Limit(capacity=5, per_second=1 / 300)
+    PER_TICKET_AND_ADDRESS_CAPACITY = 5
+    RETRY_SECONDS = 300.0
     PER_TICKET = Limit(capacity=20, per_second=1 / 180)
     PER_TICKET_AND_ADDRESS_STRAINED = Limit(capacity=3, per_second=1 / 1200)
 
-    def __init__(self, clock: Clock, store: LimitStore | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        store: LimitStore | None = None,
+        retry_seconds: float = RETRY_SECONDS,
+    ) -> None:
         self.clock = clock
         self.store: LimitStore = store if store is not None else MemoryStore()
+        # KIMGRAPH_REPORTER_KEY_RETRY_SECONDS: the pair's refill, the one wait
+        # a reporter who mistyped the key meets.
+        self.per_ticket_and_address = Limit(
+            capacity=self.PER_TICKET_AND_ADDRESS_CAPACITY,
+            per_second=1 / retry_seconds,
+        )
 
     def groups(self, client: str, ticket: str) -> list[list[Bucket]]:
         """The allowances one attempt spends from (a list of alternatives each)."""
@@ -94,7 +122,7 @@ class ReporterKeyThrottle:
         name = hashlib.sha256(ticket.encode()).hexdigest()[:32]
         return [
             [Bucket(f"reporter:address:{client}", self.PER_ADDRESS)],
-            [Bucket(f"reporter:pair:{name}:{client}", self.PER_TICKET_AND_ADDRESS)],
+            [Bucket(f"reporter:pair:{name}:{client}", self.per_ticket_and_address)],
             [
                 Bucket(f"reporter:ticket:{name}", self.PER_TICKET),
                 Bucket(
@@ -221,3 +249,74 @@ async def reporter_step(
             current = await models.Aspiration.get(id=row.id, using_db=tx.conn)
             raise conflict(current.version, expected)
     return Outcome(row, event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyReissue:
+    """The input of aspirationReporterKeyReissue: the aspiration by id or ticket."""
+
+    reason: str
+    # The aspiration's row id; 0 stands for an id given that names none.
+    aspiration_id: int | None = None
+    ticket: str | None = None
+
+
+async def _named(principal: Principal, reissue: KeyReissue) -> models.Aspiration:
+    """The aspiration the input names, if principal may read it; else NOT_FOUND."""
+    if (reissue.aspiration_id is None) == (reissue.ticket is None):
+        raise invalid("give either the aspiration's id or its ticket", "input")
+    if reissue.ticket is not None:
+        row = await models.Aspiration.get_or_none(
+            ticket=normalize_ticket(reissue.ticket)
+        )
+        return readable(principal, row, "input", "ticket")
+    row = await models.Aspiration.get_or_none(id=reissue.aspiration_id)
+    return readable(principal, row, "input", "id")
+
+
+async def reissue_key(
+    clock: Clock, doorbell: Doorbell, principal: Principal, reissue: KeyReissue
+) -> Outcome:
+    """A new reporter key in place of the aspiration's old one (or of none).
+
+    Only a verifier of the aspiration's region issues one: the desk that speaks
+    with reporters, not the unit. The key is in the outcome, once; the audit
+    row keeps the reason and whether a key was replaced, never a key or hash.
+    """
+    enforce(principal, Action.ASPIRATION_REPORTER_KEY)
+    row = await _named(principal, reissue)
+    require_verifier(principal, row, "issue a reporter key")
+    problems: list[Problem] = []
+    why = checked_text(reissue.reason, MAX_REASON, "reason", problems, required=True)
+    if row.status not in OPEN_STATES:
+        problems.append(
+            Problem(
+                ProblemCode.INVALID,
+                f"the aspiration is {row.status}: the reporter has no step left "
+                "to take with a key",
+                ["input", "ticket" if reissue.ticket is not None else "id"],
+            )
+        )
+    if problems:
+        raise UserInputError(*problems)
+    key = new_reporter_key()
+    old = row.reporter_key_hash
+    async with in_transaction() as conn:
+        # On the old digest: of two reissues at once, one key is handed out.
+        changed = (
+            await models.Aspiration.filter(id=row.id, reporter_key_hash=old)
+            .using_db(conn)
+            .update(reporter_key_hash=key_digest(key))
+        )
+        if not changed:
+            raise invalid("a new reporter key was issued meanwhile", "input")
+        await audit.record(
+            conn,
+            principal,
+            audit.AuditAction.ASPIRATION_REPORTER_KEY_REISSUE,
+            audit.target("Aspiration", row.id),
+            {"replaced": old is not None, "reason": why},
+            at=clock.now(),
+        )
+    await row.refresh_from_db()
+    return Outcome(row, reporter_key=key)

@@ -27,6 +27,7 @@ class AuditAction(enum.StrEnum):
     ACCOUNT_ROLE_CHANGE = "account.role_change"
     ACCOUNT_PASSWORD_CHANGE = "account.password_change"
     ASPIRATION_MODERATE = "aspiration.moderate"
+    ASPIRATION_REPORTER_KEY_REISSUE = "aspiration.reporter_key_reissue"
     UNIT_CREATE = "unit.create"
     UNIT_UPDATE = "unit.update"
     UNIT_ARCHIVE = "unit.archive"

@@ -107,6 +107,27 @@ class AspirationReporterStepInput:
     )
 
 
+@strawberry.input(
+    description="A new reporter key for an aspiration whose reporter lost theirs, "
+    'or never had one (docs/aspiration-workflow.md, "A lost key"). Name the '
+    "aspiration by id or by ticket: exactly one of them."
+)
+class AspirationReporterKeyReissueInput:
+    reason: str = strawberry.field(
+        description="Why, 1-500 characters, kept in the audit trail: how the "
+        "reporter was recognised (e.g. came to the office with the ticket). Never "
+        "the reporter's name or contact."
+    )
+    id: strawberry.ID | None = strawberry.field(
+        default=None, description="The aspiration's id; null: give ticket."
+    )
+    ticket: str | None = strawberry.field(
+        default=None,
+        description="The aspiration's ticket, as the reporter reads it out (any "
+        "case); null: give id.",
+    )
+
+
 @strawberry.input(description="A response to an aspiration.")
 class AspirationRespondInput:
     message: str = strawberry.field(description="1-5,000 characters.")
@@ -164,6 +185,16 @@ class AspirationTransitionPayload(AspirationPayload):
 @strawberry.type(description="The result of aspirationReporterStep.")
 class AspirationReporterStepPayload(AspirationPayload):
     pass
+
+
+@strawberry.type(description="The result of aspirationReporterKeyReissue.")
+class AspirationReporterKeyReissuePayload(AspirationPayload):
+    reporter_key: str | None = strawberry.field(
+        default=None,
+        description="The new reporter key, shown only here and only once (the "
+        "server keeps only its hash): hand it to the reporter. The old key stopped "
+        "working with this call. Null if userErrors is not empty.",
+    )
 
 
 @strawberry.type(description="The result of aspirationRespond.")

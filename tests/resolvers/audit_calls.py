@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kimgraph import models
+from kimgraph import aspirations, models
 from kimgraph.accounts import auth
 from kimgraph.accounts.principals import Role
 from kimgraph.clock import Clock
@@ -21,7 +21,14 @@ from kimgraph.models import DeliveryStatus, WebhookStatus
 from kimgraph.warnings.areas import load_gazetteer
 from kimgraph.warnings.ingest import ingest
 from tests.kimgraph.warnings.feed_server import ketapang_cap
-from tests.people import HOME_DESA, PASSWORD, Cast, nobody_listens, password_hash
+from tests.people import (
+    HOME_DESA,
+    PASSWORD,
+    ROOT,
+    Cast,
+    nobody_listens,
+    password_hash,
+)
 
 SIBLING_DESA = "61.04.16.2007"
 NEW_PASSWORD = "kata sandi yang baru sekali"
@@ -59,6 +66,8 @@ class Setting:
     # failed delivery (docs/webhooks.md, "Ordering")
     webhooks: tuple[int, int]
     partner: int  # the cast's partner API key, which both webhooks are for
+    # An open aspiration as submitted before reporter keys (0015): (id, ticket)
+    keyless: tuple[int, str]
 
     def account(self, username: str) -> int:
         return self.accounts[username]
@@ -143,6 +152,24 @@ async def _webhook(clock: Clock, key: int, path: str, status: WebhookStatus) -> 
     return row.id
 
 
+async def _keyless(clock: Clock) -> models.Aspiration:
+    """An aspiration with no reporter key, as those submitted before keys were."""
+    made = await aspirations.submit(
+        clock,
+        nobody_listens,
+        ROOT,
+        aspirations.Submission(
+            region=HOME_DESA,
+            title="Saluran air tersumbat",
+            description="Saluran di depan pasar tersumbat sampah.",
+            category=models.AspirationCategory.ENVIRONMENT,
+        ),
+    )
+    row = made.aspiration
+    await models.Aspiration.filter(id=row.id).update(reporter_key_hash=None)
+    return row
+
+
 async def make_setting(clock: Clock, cast: Cast) -> Setting:
     """The objects the calls act on."""
     staff = await _officer(clock, "staf_delta_pawan", active=True)
@@ -168,6 +195,7 @@ async def make_setting(clock: Clock, cast: Cast) -> Setting:
         first_attempt_at=clock.now(),
         next_attempt_at=clock.now(),
     )
+    keyless = await _keyless(clock)
     return Setting(
         cast,
         staff,
@@ -177,6 +205,7 @@ async def make_setting(clock: Clock, cast: Cast) -> Setting:
         unit.id,
         (active, suspended),
         partner,
+        (keyless.id, keyless.ticket),
     )
 
 
@@ -198,6 +227,7 @@ PARTNER = "Aplikasi Layanan Publik"
 # A public address (nothing is sent: no dispatcher runs in these tests); the
 # token in the query string must not reach the audit trail.
 HOOKS = "https://93.184.215.14"
+REISSUE_REASON = "Pelapor datang ke kantor camat membawa tiket"
 WEBHOOK_URL_TOKEN = "tok3n-di-url"
 WEBHOOK_SWITCH = """mutation ($id: ID!) {
   %s(id: $id) { webhook { id } userErrors { code } } }"""
@@ -378,6 +408,21 @@ AUDITED_CALLS = [
             "aspiration.moderate",
             ("Aspiration", s.cast.home_aspiration.id),
             {"hidden": [False, True]},
+        ),
+    ),
+    Call(
+        "aspirationReporterKeyReissue",
+        """mutation ($input: AspirationReporterKeyReissueInput!) {
+          aspirationReporterKeyReissue(input: $input) {
+            aspiration { id } reporterKey userErrors { code } } }""",
+        lambda s: {"input": {"ticket": s.keyless[1], "reason": REISSUE_REASON}},
+        "officer_in_scope",
+        lambda s, p: row(
+            OFFICER,
+            "OFFICER",
+            "aspiration.reporter_key_reissue",
+            ("Aspiration", s.keyless[0]),
+            {"replaced": False, "reason": REISSUE_REASON},
         ),
     ),
     Call(

@@ -59,6 +59,24 @@ async def test_five_tries_per_ticket_and_address_then_one_per_five_minutes() -> 
     await throttle.attempt("10.0.0.1", TICKET)
 
 
+async def test_the_retry_wait_is_the_throttles_setting() -> None:
+    # given: KIMGRAPH_REPORTER_KEY_RETRY_SECONDS=2, and a pair that spent its five
+    clock = FixedClock(datetime(2026, 11, 28, 1, 0, tzinfo=UTC))
+    throttle = ReporterKeyThrottle(clock, retry_seconds=2)
+    for _ in range(5):
+        await throttle.attempt("10.0.0.1", TICKET)
+    # when: just before the wait is over
+    clock.advance(timedelta(seconds=1.9))
+    with pytest.raises(UserInputError) as refused:
+        await throttle.attempt("10.0.0.1", TICKET)
+    # then: refused (rounded up to a minute), and one more try once it is over
+    assert refused.value.problems == limited(1)
+    clock.advance(timedelta(seconds=0.1))
+    await throttle.attempt("10.0.0.1", TICKET)
+    with pytest.raises(UserInputError):
+        await throttle.attempt("10.0.0.1", TICKET)
+
+
 async def test_a_right_key_gives_its_tokens_back() -> None:
     # given
     clock = FixedClock(datetime(2026, 11, 28, 1, 0, tzinfo=UTC))

@@ -85,6 +85,13 @@ mutation ($id: ID!) {
   }
 }
 """
+MUTATION_ASPIRATION_REPORTER_KEY_REISSUE = """
+mutation ($input: AspirationReporterKeyReissueInput!) {
+  aspirationReporterKeyReissue(input: $input) {
+    aspiration { id } userErrors { field code message }
+  }
+}
+"""
 MUTATION_ASPIRATION_MODERATE = """
 mutation ($id: ID!) {
   aspirationModerate(id: $id, input: {hidden: true, reason: "Kata kasar"}) {
@@ -257,6 +264,13 @@ OPERATIONS: dict[str, tuple[Operation, dict[str, str]]] = {
     ),
     "aspirationModerate": (
         lambda cast: (MUTATION_ASPIRATION_MODERATE, {"id": aspiration_id(cast)}),
+        ASPIRATION_HANDLERS,
+    ),
+    "aspirationReporterKeyReissue": (
+        lambda cast: (
+            MUTATION_ASPIRATION_REPORTER_KEY_REISSUE,
+            {"input": {"id": aspiration_id(cast), "reason": "Kunci hilang"}},
+        ),
         ASPIRATION_HANDLERS,
     ),
     "aspirations": (
