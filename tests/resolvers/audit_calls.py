@@ -21,7 +21,15 @@ from kimgraph.models import DeliveryStatus, WebhookStatus
 from kimgraph.warnings.areas import load_gazetteer
 from kimgraph.warnings.ingest import ingest
 from tests.kimgraph.warnings.feed_server import ketapang_cap
-from tests.people import HOME_DESA, PASSWORD, Cast, nobody_listens, password_hash
+from tests.people import (
+    HOME_DESA,
+    HOME_MEMBER,
+    PASSWORD,
+    Cast,
+    nobody_listens,
+    officers_input,
+    password_hash,
+)
 
 SIBLING_DESA = "61.04.16.2007"
 NEW_PASSWORD = "kata sandi yang baru sekali"
@@ -295,7 +303,7 @@ AUDITED_CALLS = [
             "input": {
                 "name": "KIM Maju Jaya",
                 "region": SIBLING_DESA,
-                "members": [{"name": "Rudi Hartono", "role": "KETUA"}],
+                "members": officers_input("Maju Jaya"),
             }
         },
         "officer_in_scope",
@@ -305,7 +313,7 @@ AUDITED_CALLS = [
             "kim.register",
             "Kim",
             p["kim"]["id"],
-            {"name": "KIM Maju Jaya", "region": SIBLING_DESA, "members": 1},
+            {"name": "KIM Maju Jaya", "region": SIBLING_DESA, "members": 3},
         ),
     ),
     Call(
@@ -359,7 +367,7 @@ AUDITED_CALLS = [
             "OFFICER",
             "kim.member_remove",
             ("KimMember", s.cast.home_member.id),
-            {"kim": gid("Kim", s.cast.home_kim.id), "name": "Siti Aminah"},
+            {"kim": gid("Kim", s.cast.home_kim.id), "name": HOME_MEMBER},
         ),
     ),
     Call(
