@@ -67,7 +67,7 @@ async def _keep_office(
         office = office_name(leaving.role)
         raise invalid(
             f"{leaving.name} is the KIM's last {office}; hand the office over "
-            f"first (kimMemberAdd with replaces)",
+            "first (kimMemberAdd with replaces)",
             *field,
         )
 
@@ -102,7 +102,6 @@ async def add_member(
     if problems:
         raise UserInputError(*problems)
     now = clock.now()
-    replaced: models.KimMember | None = None
     summary: dict[str, object] = {
         "kim": audit.target("Kim", kim.id).id,
         "name": name,
