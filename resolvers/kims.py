@@ -1,4 +1,4 @@
-"""The KIM registry: list, register, update, and manage members."""
+"""The KIM registry: list, register, update, and manage members (docs/domain.md)."""
 
 from __future__ import annotations
 
@@ -112,8 +112,9 @@ class KimMutations:
         return KimUpdatePayload(kim=Kim.from_model(row))
 
     @mutation(
-        "Add a member to a KIM; a KIM has at most one KETUA (ADMIN or OFFICER in "
-        "scope, or the KIM's own account)."
+        "Add a member to a KIM, or hand an office over with `replaces`; a KIM has "
+        "at most one KETUA and keeps its KETUA, SEKRETARIS and BENDAHARA (ADMIN or "
+        "OFFICER in scope, or the KIM's own account). See docs/domain.md, 'KIM'."
     )
     async def kim_member_add(
         self,
@@ -124,12 +125,24 @@ class KimMutations:
         input: Annotated[
             KimMemberInput, strawberry.argument(description="The new member.")
         ],
+        replaces: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="A member of this KIM who leaves as the new one "
+                "joins, in one step: how the ketua (or the last sekretaris or "
+                "bendahara) hands the office over. Null: nobody leaves. An id "
+                "that names no member of this KIM is NOT_FOUND."
+            ),
+        ] = None,
     ) -> KimMemberAddPayload:
         kim, member = await kims.add_member(
             info.context.clock,
             info.context.principal,
             decode_id("Kim", kim_id),
             _member(input),
+            kims.Replacing(decode_id("KimMember", replaces))
+            if replaces is not None
+            else None,
         )
         return KimMemberAddPayload(
             kim=Kim.from_model(kim), member=KimMember.from_model(member)
@@ -137,7 +150,8 @@ class KimMutations:
 
     @mutation(
         "Remove a member from its KIM (ADMIN or OFFICER in scope, or the KIM's own "
-        "account)."
+        "account). The last KETUA, SEKRETARIS or BENDAHARA stays: INVALID; hand "
+        "the office over with `kimMemberAdd(replaces:)`."
     )
     async def kim_member_remove(
         self,

@@ -18,9 +18,18 @@ from schema.regions import Region, region_of
 
 @strawberry.enum(description="A member's office in a KIM.")
 class KimRole(enum.Enum):
-    KETUA = strawberry.enum_value("KETUA", description="Chair; at most one per KIM.")
-    SEKRETARIS = strawberry.enum_value("SEKRETARIS", description="Secretary.")
-    BENDAHARA = strawberry.enum_value("BENDAHARA", description="Treasurer.")
+    KETUA = strawberry.enum_value(
+        "KETUA",
+        description="Chair; a KIM is registered with one and keeps one, never two.",
+    )
+    SEKRETARIS = strawberry.enum_value(
+        "SEKRETARIS",
+        description="Secretary; a KIM is registered with one and keeps one.",
+    )
+    BENDAHARA = strawberry.enum_value(
+        "BENDAHARA",
+        description="Treasurer; a KIM is registered with one and keeps one.",
+    )
     ANGGOTA = strawberry.enum_value("ANGGOTA", description="Member.")
 
     @property
@@ -35,7 +44,10 @@ class KimMember(Node):
     name: str = strawberry.field(description="The member's name.")
     role: KimRole = strawberry.field(description="The member's office.")
 
-    @strawberry.field(description="Opaque global id; pass it to `kimMemberRemove`.")
+    @strawberry.field(
+        description="Opaque global id; pass it to `kimMemberRemove` or as "
+        "`kimMemberAdd(replaces:)`."
+    )
     def id(self) -> strawberry.ID:
         return strawberry.ID(encode_id("KimMember", self.key))
 
@@ -132,7 +144,9 @@ class KimRegisterInput:
         default=None, description="Date of the SK; not in the future."
     )
     members: list[KimMemberInput] = strawberry.field(
-        default_factory=list, description="Its first members; at most one KETUA."
+        default_factory=list,
+        description="Its first members: at least one KETUA, SEKRETARIS and "
+        "BENDAHARA, at most one KETUA.",
     )
 
 

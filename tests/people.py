@@ -13,6 +13,7 @@ from kimgraph import announcements, aspirations, kims, models
 from kimgraph.accounts import api_keys, auth
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.clock import Clock
+from kimgraph.kims.offices import REQUIRED_OFFICES
 
 PASSWORD = "correct horse battery"
 ROOT = Principal(role=Role.ADMIN, region_code="61", display_name="test setup")
@@ -20,8 +21,23 @@ ROOT = Principal(role=Role.ADMIN, region_code="61", display_name="test setup")
 # Delta Pawan (61.04.16) is "in scope"; Benua Kayong (61.04.18) is elsewhere.
 HOME_DESA = "61.04.16.2006"
 OTHER_DESA = "61.04.18.2003"
+# The home KIM's ANGGOTA: the member the tests remove (its officers must stay).
+HOME_MEMBER = "Agus Salim"
 # Personal data that must surface only where the personal-data rule allows.
 REPORTER_CONTACT = "0812-5550-1234"
+
+
+def officers(kim: str) -> list[kims.MemberInput]:
+    """The three offices every KIM is registered with, held by made-up names."""
+    return [
+        kims.MemberInput(f"{role.value.title()} {kim}", role)
+        for role in REQUIRED_OFFICES
+    ]
+
+
+def officers_input(kim: str) -> list[dict[str, str]]:
+    """officers(kim) as kimRegister's `members` input."""
+    return [{"name": m.name, "role": m.role.value} for m in officers(kim)]
 
 
 async def nobody_listens(position: int, /) -> None:
@@ -41,7 +57,7 @@ class Cast:
     headers: dict[str, dict[str, str]]
     home_kim: models.Kim
     other_kim: models.Kim
-    home_member: models.KimMember
+    home_member: models.KimMember  # an ANGGOTA, free to leave
     home_announcement: models.Announcement
     other_announcement: models.Announcement
     # Collected by KIM Suka Bangun, whose account signs in as "kim_home".
@@ -93,7 +109,12 @@ async def make_cast(clock: Clock) -> Cast:
         region_code=HOME_DESA,
         decree_number="470/kominfo-b/2018",
         established_on=date(2018, 5, 2),
-        members=[kims.MemberInput("Siti Aminah", models.KimRole.KETUA)],
+        members=[
+            kims.MemberInput("Siti Aminah", models.KimRole.KETUA),
+            kims.MemberInput("Yusuf Hamdani", models.KimRole.SEKRETARIS),
+            kims.MemberInput("Nur Aini", models.KimRole.BENDAHARA),
+            kims.MemberInput(HOME_MEMBER, models.KimRole.ANGGOTA),
+        ],
     )
     other_kim = await kims.register_kim(
         clock,
@@ -102,9 +123,9 @@ async def make_cast(clock: Clock) -> Cast:
         region_code=OTHER_DESA,
         decree_number=None,
         established_on=None,
-        members=[],
+        members=officers("Padang"),
     )
-    home_member = await models.KimMember.get(kim_id=home_kim.id)
+    home_member = await models.KimMember.get(kim_id=home_kim.id, name=HOME_MEMBER)
     home_announcement = (
         await announcements.publish(
             clock,

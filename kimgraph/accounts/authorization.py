@@ -65,6 +65,17 @@ def decide(principal: Principal, action: Action, region_code: str | None) -> Dec
     return Decision.ALLOW
 
 
+def is_own_kim(principal: Principal, kim_id: int | None) -> bool:
+    """True if principal is the account of this KIM, which manages itself.
+
+    A KIM account updates its own KIM and its members without KIM_MANAGE;
+    another KIM, and registering one, stay FORBIDDEN to it.
+    """
+    return (
+        principal.role is Role.KIM and kim_id is not None and principal.kim_id == kim_id
+    )
+
+
 def in_scope(principal: Principal, region_code: str) -> bool:
     """True if the region lies in the principal's subtree."""
     return principal.region_code is not None and is_within(

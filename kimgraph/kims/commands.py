@@ -1,4 +1,4 @@
-"""The KIM registry: register, update, and manage members within one's scope."""
+"""The KIM registry: register a KIM and change its details (members: members.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from kimgraph import audit, models
-from kimgraph.accounts.authorization import Action, enforce
-from kimgraph.accounts.principals import Principal, Role
+from kimgraph.accounts.authorization import Action, enforce, is_own_kim
+from kimgraph.accounts.principals import Principal
 from kimgraph.clock import Clock
 from kimgraph.errors import Problem, ProblemCode, UserInputError, invalid, not_found
+from kimgraph.kims.offices import missing_offices, office_name
 from kimgraph.models import KimRole
 from kimgraph.models.regions import RegionLevel
 from kimgraph.regions.codes import level_of
@@ -44,7 +45,7 @@ class KimChanges:
     clear_established_on: bool = False
 
 
-def _check_name(name: str, field: Sequence[str], problems: list[Problem]) -> str:
+def check_name(name: str, field: Sequence[str], problems: list[Problem]) -> str:
     name = " ".join(name.split())
     if not 1 <= len(name) <= MAX_NAME:
         problems.append(
@@ -93,7 +94,7 @@ async def register_kim(
     established_on: date | None,
     members: Sequence[MemberInput],
 ) -> models.Kim:
-    """A new KIM with its first members, in one transaction."""
+    """A new KIM with its first members (a ketua, sekretaris and bendahara at least)."""
     enforce(principal, Action.KIM_MANAGE)
     level = level_of(region_code)
     region = await models.Region.get_or_none(code=region_code)
@@ -103,7 +104,7 @@ async def register_kim(
         )
     enforce(principal, Action.KIM_MANAGE, region_code, ("input", "region"))
     problems: list[Problem] = []
-    name = _check_name(name, ("input", "name"), problems)
+    name = check_name(name, ("input", "name"), problems)
     if level not in KIM_REGION_LEVELS:
         problems.append(
             Problem(
@@ -117,8 +118,16 @@ async def register_kim(
     for index, member in enumerate(members):
         field = ("input", "members", str(index), "name")
         checked.append(
-            MemberInput(_check_name(member.name, field, problems), member.role)
+            MemberInput(check_name(member.name, field, problems), member.role)
         )
+    problems.extend(
+        Problem(
+            ProblemCode.INVALID,
+            f"a KIM needs a {office_name(office)} among its members",
+            ["input", "members"],
+        )
+        for office in missing_offices(m.role for m in members)
+    )
     if sum(1 for m in members if m.role is KimRole.KETUA) > 1:
         problems.append(
             Problem(
@@ -164,7 +173,7 @@ def _name_taken(name: str) -> UserInputError:
     return invalid(f"a KIM named {name!r} already serves this region", "input", "name")
 
 
-async def _managed_kim(
+async def managed_kim(
     principal: Principal, kim_id: int | None, field: str
 ) -> models.Kim:
     """The KIM to update, or whose members change: in scope, or the caller's own.
@@ -172,7 +181,7 @@ async def _managed_kim(
     A KIM manages itself (its name, decree, members), never another KIM: that
     one is FORBIDDEN as before. Registering a KIM stays with ADMIN and OFFICER.
     """
-    if principal.role is Role.KIM and kim_id is not None and kim_id == principal.kim_id:
+    if is_own_kim(principal, kim_id):
         own = await models.Kim.get_or_none(id=kim_id)
         if own is not None:
             return own
@@ -188,10 +197,10 @@ async def update_kim(
     clock: Clock, principal: Principal, kim_id: int | None, changes: KimChanges
 ) -> models.Kim:
     """Change a KIM's name, decree number or founding date."""
-    kim = await _managed_kim(principal, kim_id, "id")
+    kim = await managed_kim(principal, kim_id, "id")
     problems: list[Problem] = []
     name = (
-        _check_name(changes.name, ("input", "name"), problems)
+        check_name(changes.name, ("input", "name"), problems)
         if changes.name is not None
         else None
     )
@@ -235,65 +244,4 @@ async def update_kim(
         # The (region, name) index: another KIM took the name since the check.
         raise _name_taken(kim.name) from None
     await kim.refresh_from_db()
-    return kim
-
-
-async def add_member(
-    clock: Clock, principal: Principal, kim_id: int | None, member: MemberInput
-) -> tuple[models.Kim, models.KimMember]:
-    """Add a member; a second ketua is refused."""
-    kim = await _managed_kim(principal, kim_id, "kimId")
-    problems: list[Problem] = []
-    name = _check_name(member.name, ("input", "name"), problems)
-    if problems:
-        raise UserInputError(*problems)
-    now = clock.now()
-    try:
-        async with in_transaction():
-            row = await models.KimMember.create(
-                kim=kim, name=name, role=member.role, created_at=now
-            )
-            kim.updated_at = now
-            await kim.save(update_fields=["updated_at"])
-            await audit.record(
-                None,
-                principal,
-                audit.AuditAction.KIM_MEMBER_ADD,
-                audit.target("KimMember", row.id),
-                {
-                    "kim": audit.target("Kim", kim.id).id,
-                    "name": name,
-                    "role": member.role,
-                },
-                at=now,
-            )
-    except IntegrityError:
-        # Only the one-ketua index can refuse this insert.
-        raise invalid("this KIM already has a ketua", "input", "role") from None
-    return kim, row
-
-
-async def remove_member(
-    clock: Clock, principal: Principal, member_id: int | None
-) -> models.Kim:
-    """Remove a member from its KIM."""
-    member = (
-        await models.KimMember.get_or_none(id=member_id)
-        if member_id is not None
-        else None
-    )
-    kim = await _managed_kim(principal, member.kim_id if member else None, "id")
-    assert member is not None
-    async with in_transaction():
-        await member.delete()
-        kim.updated_at = clock.now()
-        await kim.save(update_fields=["updated_at"])
-        await audit.record(
-            None,
-            principal,
-            audit.AuditAction.KIM_MEMBER_REMOVE,
-            audit.target("KimMember", member.id),
-            {"kim": audit.target("Kim", kim.id).id, "name": member.name},
-            at=kim.updated_at,
-        )
     return kim

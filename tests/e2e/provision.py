@@ -11,7 +11,8 @@ PostgreSQL's `CREATE DATABASE ... TEMPLATE`. A test's writes stay its own.
 A recipe is a list of steps, run in order in the template's folder:
 `["cli", *argv]` runs `kimgraph *argv` (stdout kept; "{kim}" in an argument is
 replaced by the last registered KIM's key), `["kim", username, name, region]`
-registers a KIM as that account would with kimRegister, `["file", name, text]`
+registers a KIM as that account would with kimRegister (with its three
+officers, `tests.people.officers`), `["file", name, text]`
 writes a file a later command reads.
 """
 
@@ -109,6 +110,7 @@ def _run(recipe: Recipe) -> list[str]:
     from kimgraph import cli, db, kims, models
     from kimgraph.accounts.auth import account_principal
     from kimgraph.clock import SystemClock
+    from tests.people import officers
 
     outputs: list[str] = []
     kim = ""
@@ -129,7 +131,7 @@ def _run(recipe: Recipe) -> list[str]:
                         region_code=region,
                         decree_number=None,
                         established_on=None,
-                        members=[],
+                        members=officers(name),
                     )
                     return str(row.id)
                 finally:

@@ -23,10 +23,12 @@ from kimgraph.warnings.ingest import ingest
 from tests.kimgraph.warnings.feed_server import ketapang_cap
 from tests.people import (
     HOME_DESA,
+    HOME_MEMBER,
     PASSWORD,
     ROOT,
     Cast,
     nobody_listens,
+    officers_input,
     password_hash,
 )
 
@@ -325,7 +327,7 @@ AUDITED_CALLS = [
             "input": {
                 "name": "KIM Maju Jaya",
                 "region": SIBLING_DESA,
-                "members": [{"name": "Rudi Hartono", "role": "KETUA"}],
+                "members": officers_input("Maju Jaya"),
             }
         },
         "officer_in_scope",
@@ -335,7 +337,7 @@ AUDITED_CALLS = [
             "kim.register",
             "Kim",
             p["kim"]["id"],
-            {"name": "KIM Maju Jaya", "region": SIBLING_DESA, "members": 1},
+            {"name": "KIM Maju Jaya", "region": SIBLING_DESA, "members": 3},
         ),
     ),
     Call(
@@ -389,7 +391,7 @@ AUDITED_CALLS = [
             "OFFICER",
             "kim.member_remove",
             ("KimMember", s.cast.home_member.id),
-            {"kim": gid("Kim", s.cast.home_kim.id), "name": "Siti Aminah"},
+            {"kim": gid("Kim", s.cast.home_kim.id), "name": HOME_MEMBER},
         ),
     ),
     Call(

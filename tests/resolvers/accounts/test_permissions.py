@@ -10,7 +10,7 @@ import pytest
 
 from kimgraph.cursors import encode_id
 from tests.conftest import execute
-from tests.people import PRINCIPALS, Cast, snapshot
+from tests.people import PRINCIPALS, Cast, officers_input, snapshot
 
 MUTATION_KIM_REGISTER = """
 mutation ($input: KimRegisterInput!) {
@@ -150,7 +150,13 @@ OPERATIONS: dict[str, tuple[Operation, dict[str, str]]] = {
     "kimRegister": (
         lambda cast: (
             MUTATION_KIM_REGISTER,
-            {"input": {"name": "KIM Kali Nilam", "region": "61.04.16.2007"}},
+            {
+                "input": {
+                    "name": "KIM Kali Nilam",
+                    "region": "61.04.16.2007",
+                    "members": officers_input("Kali Nilam"),
+                }
+            },
         ),
         KIM_MANAGERS,
     ),

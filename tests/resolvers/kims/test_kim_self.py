@@ -7,13 +7,14 @@ import httpx
 from kimgraph import models
 from kimgraph.cursors import encode_id
 from tests.conftest import execute
-from tests.people import Cast, snapshot
+from tests.people import Cast, officers_input
 from tests.resolvers.accounts.test_permissions import (
     MUTATION_KIM_MEMBER_ADD,
     MUTATION_KIM_MEMBER_REMOVE,
     MUTATION_KIM_REGISTER,
     MUTATION_KIM_UPDATE,
 )
+from tests.resolvers.kims.test_offices import newest_audit_row, state
 
 DENIED = "a KIM caller may not manage KIM (register, update, members)"
 
@@ -26,6 +27,7 @@ async def test_a_kim_account_updates_its_own_kim_and_members(
     client: httpx.AsyncClient, cast: Cast
 ) -> None:
     own = cast.headers["kim_home"]
+    audited = await newest_audit_row()
     # when
     renamed = await execute(
         client,
@@ -61,11 +63,27 @@ async def test_a_kim_account_updates_its_own_kim_and_members(
         "kim": {"name": "KIM Suka Bangun Jaya"},
         "userErrors": [],
     }
-    members = await models.KimMember.filter(kim_id=cast.home_kim.id).values_list(
-        "name", "role"
+    members = (
+        await models.KimMember.filter(kim_id=cast.home_kim.id)
+        .order_by("id")
+        .values_list("name", "role")
     )
     assert [(name, str(role)) for name, role in members] == [
-        ("Rudi Hartono", "SEKRETARIS")
+        ("Siti Aminah", "KETUA"),
+        ("Yusuf Hamdani", "SEKRETARIS"),
+        ("Nur Aini", "BENDAHARA"),
+        ("Rudi Hartono", "SEKRETARIS"),
+    ]
+    # and each change is on the audit trail as the KIM's own account
+    entries = (
+        await models.AuditEntry.filter(id__gt=audited)
+        .order_by("id")
+        .values_list("actor", "role", "action")
+    )
+    assert [tuple(entry) for entry in entries] == [
+        ("kim_suka_bangun", "KIM", "kim.update"),
+        ("kim_suka_bangun", "KIM", "kim.member_add"),
+        ("kim_suka_bangun", "KIM", "kim.member_remove"),
     ]
 
 
@@ -76,10 +94,10 @@ async def test_a_kim_account_cannot_touch_another_kim_or_register_one(
     other_member = await models.KimMember.create(
         kim_id=cast.other_kim.id,
         name="Siti Aminah",
-        role=models.KimRole.KETUA,
+        role=models.KimRole.ANGGOTA,
         created_at=cast.other_kim.created_at,
     )
-    before = await snapshot()
+    before = await state()
     # when
     bodies = [
         await execute(client, query, variables, own)
@@ -101,7 +119,13 @@ async def test_a_kim_account_cannot_touch_another_kim_or_register_one(
             ),
             (
                 MUTATION_KIM_REGISTER,
-                {"input": {"name": "KIM Baru", "region": "61.04.16.2007"}},
+                {
+                    "input": {
+                        "name": "KIM Baru",
+                        "region": "61.04.16.2007",
+                        "members": officers_input("Baru"),
+                    }
+                },
             ),
         )
     ]
@@ -113,4 +137,4 @@ async def test_a_kim_account_cannot_touch_another_kim_or_register_one(
         )
         for body in bodies
     ] == [(None, [("FORBIDDEN", DENIED)])] * 4
-    assert await snapshot() == before
+    assert await state() == before

@@ -11,7 +11,7 @@ import pytest
 from kimgraph import models
 from kimgraph.cursors import encode_id
 from tests.conftest import QueryLog, execute
-from tests.people import Cast, snapshot
+from tests.people import HOME_MEMBER, Cast, officers_input, snapshot
 
 KIM_FIELDS = """
   name decreeNumber establishedOn region { code name }
@@ -71,6 +71,13 @@ QUERY_KIMS_PER_KECAMATAN = """
   }
 }
 """
+# The cast's home KIM, as `members` lists it: offices in order, then anggota.
+HOME_MEMBERS = [
+    {"name": "Siti Aminah", "role": "KETUA"},
+    {"name": "Yusuf Hamdani", "role": "SEKRETARIS"},
+    {"name": "Nur Aini", "role": "BENDAHARA"},
+    {"name": HOME_MEMBER, "role": "ANGGOTA"},
+]
 
 
 def kim_id(kim: models.Kim) -> str:
@@ -94,6 +101,7 @@ async def test_an_officer_registers_a_kim_with_its_members(
                     {"name": "Ahmad Yani", "role": "ANGGOTA"},
                     {"name": "Dewi Sartika", "role": "KETUA"},
                     {"name": "Rahmat", "role": "BENDAHARA"},
+                    {"name": "Wulan", "role": "SEKRETARIS"},
                 ],
             }
         },
@@ -110,6 +118,7 @@ async def test_an_officer_registers_a_kim_with_its_members(
                     "region": {"code": "61.04.16.2007", "name": "Kali Nilam"},
                     "members": [
                         {"name": "Dewi Sartika", "role": "KETUA"},
+                        {"name": "Wulan", "role": "SEKRETARIS"},
                         {"name": "Rahmat", "role": "BENDAHARA"},
                         {"name": "Ahmad Yani", "role": "ANGGOTA"},
                     ],
@@ -171,6 +180,16 @@ async def test_every_bad_field_is_reported_and_nothing_is_registered(
             {
                 "field": ["input", "members"],
                 "code": "INVALID",
+                "message": "a KIM needs a sekretaris among its members",
+            },
+            {
+                "field": ["input", "members"],
+                "code": "INVALID",
+                "message": "a KIM needs a bendahara among its members",
+            },
+            {
+                "field": ["input", "members"],
+                "code": "INVALID",
                 "message": "a KIM has at most one ketua",
             },
         ],
@@ -184,7 +203,13 @@ async def test_a_kim_serves_a_desa_kelurahan_or_kecamatan_only(
     body = await execute(
         client,
         MUTATION_KIM_REGISTER,
-        {"input": {"name": "KIM Kabupaten", "region": "61.04"}},
+        {
+            "input": {
+                "name": "KIM Kabupaten",
+                "region": "61.04",
+                "members": officers_input("Kabupaten"),
+            }
+        },
         cast.headers["admin"],
     )
     assert body["data"]["kimRegister"]["userErrors"] == [
@@ -255,7 +280,13 @@ async def test_two_kim_of_one_name_cannot_serve_one_region(
     body = await execute(
         client,
         MUTATION_KIM_REGISTER,
-        {"input": {"name": "KIM Suka Bangun", "region": "61.04.16.2006"}},
+        {
+            "input": {
+                "name": "KIM Suka Bangun",
+                "region": "61.04.16.2006",
+                "members": officers_input("Suka Bangun"),
+            }
+        },
         cast.headers["admin"],
     )
     assert body["data"]["kimRegister"]["userErrors"] == [
@@ -288,7 +319,7 @@ async def test_update_changes_given_fields_and_clears_nulls(
             "decreeNumber": None,
             "establishedOn": "2018-05-02",
             "region": {"code": "61.04.16.2006", "name": "Suka Bangun"},
-            "members": [{"name": "Siti Aminah", "role": "KETUA"}],
+            "members": HOME_MEMBERS,
         },
         "userErrors": [],
     }
@@ -357,15 +388,22 @@ async def test_members_are_added_and_removed(
     assert added["data"]["kimMemberAdd"] == {
         "kim": {
             "members": [
-                {"name": "Siti Aminah", "role": "KETUA"},
+                *HOME_MEMBERS[:2],
                 {"name": "Rudi", "role": "SEKRETARIS"},
+                *HOME_MEMBERS[2:],
             ]
         },
         "member": {"name": "Rudi", "role": "SEKRETARIS"},
         "userErrors": [],
     }
     assert removed["data"]["kimMemberRemove"] == {
-        "kim": {"members": [{"name": "Rudi", "role": "SEKRETARIS"}]},
+        "kim": {
+            "members": [
+                *HOME_MEMBERS[:2],
+                {"name": "Rudi", "role": "SEKRETARIS"},
+                HOME_MEMBERS[2],
+            ]
+        },
         "userErrors": [],
     }
 
@@ -395,8 +433,13 @@ async def test_a_second_ketua_is_refused(client: httpx.AsyncClient, cast: Cast) 
 async def test_concurrent_ketua_additions_leave_exactly_one_ketua(
     client: httpx.AsyncClient, cast: Cast
 ) -> None:
-    # given: a KIM without a ketua
-    kim = cast.other_kim
+    # given: a KIM registered before the offices were required, without a ketua
+    kim = await models.Kim.create(
+        name="KIM Lama",
+        region_id="61.04.16.2007",
+        created_at=cast.home_kim.created_at,
+        updated_at=cast.home_kim.updated_at,
+    )
     # when: five officers add a ketua at once
     bodies = await asyncio.gather(
         *(
