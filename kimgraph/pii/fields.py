@@ -9,6 +9,7 @@ work (each write has a fresh nonce): nothing does, and nothing should.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise import fields
@@ -34,13 +35,14 @@ class PersonalDataField(fields.TextField):
         return keys.unseal(str(value), self.model_field_name)
 
 
+@dataclass(frozen=True, slots=True, repr=False)
 class SealedSecret:
-    """A webhook's signing secret as stored; reveal() decrypts it, to sign only."""
+    """A webhook's signing secret as stored; reveal() decrypts it, to sign only.
 
-    __slots__ = ("stored",)
+    Equal when stored equal: a row read twice compares equal (a snapshot).
+    """
 
-    def __init__(self, stored: str) -> None:
-        self.stored = stored
+    stored: str
 
     @classmethod
     def of(cls, text: str) -> SealedSecret:
