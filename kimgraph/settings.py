@@ -31,9 +31,11 @@ class Settings:
     redis_url: str | None = setting(
         None, "redis://host:6379/0: event bus and rate limits shared by processes"
     )
-    # Reporters' personal data at rest (docs/privacy.md).
+    # Reporters' personal data and webhook secrets at rest (docs/privacy.md).
     secret_key: str | None = setting(
-        None, "encrypts reporter names and contacts (32+ characters); keep it safe"
+        None,
+        "encrypts reporter names and contacts and webhook secrets (32+ characters); "
+        "keep it safe",
     )
     secret_key_previous: str | None = setting(
         None, "the replaced secret, read during `kimgraph pii rotate-key`"

@@ -8,6 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from kimgraph.models.accounts import ApiKey
+from kimgraph.pii.fields import SigningSecretField
 
 
 class WebhookStatus(enum.StrEnum):
@@ -37,8 +38,9 @@ class WebhookEndpoint(Model):
     )
     api_key_id: int
     url = fields.CharField(max_length=2000)
-    # Kept as given: it must sign every request (docs/webhooks.md, "The secret").
-    secret = fields.CharField(max_length=100)
+    # Encrypted, not hashed: it must sign every request (docs/webhooks.md,
+    # "The secret at rest"); decrypted only to sign one.
+    secret = SigningSecretField()
     announcements = fields.BooleanField(default=False)
     status = fields.CharEnumField(WebhookStatus, max_length=16)
     # Every event up to this id has a delivery row or was not for this key.

@@ -1,4 +1,5 @@
-"""Reporters' personal data at rest: encryption, rotation, erasure (docs/privacy.md).
+"""Reporters' personal data and webhook secrets at rest (docs/privacy.md).
 
-Kept free of imports here: kimgraph.models imports kimgraph.pii.fields.
+Encryption, key rotation, erasure. Kept free of imports here: kimgraph.models
+imports kimgraph.pii.fields.
 """

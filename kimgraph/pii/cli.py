@@ -1,4 +1,8 @@
-"""`kimgraph pii encrypt | rotate-key | erase` (docs/privacy.md)."""
+"""`kimgraph pii encrypt | rotate-key | erase` (docs/privacy.md).
+
+encrypt and rotate-key cover every encrypted column: reporters' names and
+contacts and webhooks' signing secrets (kimgraph.pii.store.SEALED).
+"""
 
 from __future__ import annotations
 
@@ -18,13 +22,19 @@ from kimgraph.settings import Settings
 
 def add_parser(commands: Any) -> None:
     """Register `pii ...` on the kimgraph command's subparsers."""
-    pii = commands.add_parser("pii", help="reporters' personal data at rest")
+    pii = commands.add_parser(
+        "pii", help="reporters' personal data and webhook secrets at rest"
+    )
     sub = pii.add_subparsers(dest="pii_command", required=True)
-    sub.add_parser("encrypt", help="encrypt names and contacts still stored in clear")
+    sub.add_parser(
+        "encrypt",
+        help="encrypt names, contacts and webhook secrets still stored in clear",
+    )
     rotate = sub.add_parser(
         "rotate-key",
         help="re-encrypt everything under KIMGRAPH_SECRET_KEY; resumable",
-        description="Re-encrypt every reporter name and contact under "
+        description="Re-encrypt every reporter name and contact and every "
+        "webhook secret under "
         "KIMGRAPH_SECRET_KEY, reading the old ones with KIMGRAPH_SECRET_KEY_PREVIOUS "
         "(or --previous-key-file). Batches commit as they go: run it again after "
         "an interruption.",
@@ -47,23 +57,29 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     await db.init(settings.database_url)
     try:
         keys.install(keyring)
-        try:
-            await store.check(keyring)
-        except keys.PersonalDataKeyError as error:
-            raise CliError(str(error)) from None
-        if args.pii_command == "erase":
-            retention = timedelta(days=settings.pii_retention_days)
-            erased = await erasure.erase_due(SystemClock().now(), retention)
-            print(f"erased the personal data of {erased} aspirations")
-            return 0
-        if keyring is None:
-            raise CliError(f"set KIMGRAPH_SECRET_KEY to `pii {args.pii_command}`")
-        only_clear = args.pii_command == "encrypt"
-        changed = await store.reencrypt(keyring, only_clear=only_clear)
-        print(f"{changed} aspirations written under key {keyring.current.id}")
-        return 0
+        return await _command(args, settings, keyring)
+    except keys.PersonalDataKeyError as error:
+        # A wrong key, or a stored value that fails its integrity check.
+        raise CliError(str(error)) from None
     finally:
         await db.close()
+
+
+async def _command(
+    args: argparse.Namespace, settings: Settings, keyring: keys.Keyring | None
+) -> int:
+    await store.check(keyring)
+    if args.pii_command == "erase":
+        retention = timedelta(days=settings.pii_retention_days)
+        erased = await erasure.erase_due(SystemClock().now(), retention)
+        print(f"erased the personal data of {erased} aspirations")
+        return 0
+    if keyring is None:
+        raise CliError(f"set KIMGRAPH_SECRET_KEY to `pii {args.pii_command}`")
+    only_clear = args.pii_command == "encrypt"
+    changed = await store.reencrypt(keyring, only_clear=only_clear)
+    print(f"{store.counted(changed)} written under key {keyring.current.id}")
+    return 0
 
 
 async def ready(settings: Settings) -> None:

@@ -3,8 +3,9 @@
 A stored value is `pii1:<key id>:<base64url(nonce + AES-256-GCM ciphertext)>`
 (docs/privacy.md). The key id names the secret it was written with, so a start
 with another secret is refused before anything is read, and rotation knows
-which rows still carry an old key. The field's name is the associated data: a
-contact copied into the name column does not decrypt.
+which rows still carry an old key. What the value is (its column, the
+"purpose") is the associated data: a contact copied into the name column, or
+a reporter's name into a webhook's secret, does not decrypt.
 """
 
 from __future__ import annotations
@@ -90,21 +91,23 @@ class Keyring:
             return key.open(stored.split(":", 2)[2], purpose)
         except (InvalidTag, ValueError):
             raise PersonalDataKeyError(
-                f"personal data written with key {kid} fails its integrity check"
+                f"the {purpose} written with key {kid} fails its integrity check"
             ) from None
 
 
 def unknown_key_message(kid: str) -> str:
     return (
-        f"KIMGRAPH_SECRET_KEY does not match the key personal data was encrypted "
-        f"with (key id {kid}); set the secret it was written with, or the new one "
-        "with the old one in KIMGRAPH_SECRET_KEY_PREVIOUS (docs/privacy.md)"
+        "KIMGRAPH_SECRET_KEY does not match the key personal data and webhook "
+        f"secrets were encrypted with (key id {kid}); set the secret they were "
+        "written with, or the new one with the old one in "
+        "KIMGRAPH_SECRET_KEY_PREVIOUS (docs/privacy.md)"
     )
 
 
 NO_KEY_MESSAGE = (
-    "KIMGRAPH_SECRET_KEY is unset but the database holds encrypted personal data; "
-    "set it to the secret the data was written with (docs/privacy.md)"
+    "KIMGRAPH_SECRET_KEY is unset but the database holds encrypted personal data "
+    "or webhook secrets; set it to the secret they were written with "
+    "(docs/privacy.md)"
 )
 
 _installed: Keyring | None = None
@@ -118,3 +121,19 @@ def install(keyring: Keyring | None) -> None:
 
 def installed() -> Keyring | None:
     return _installed
+
+
+def seal(text: str, purpose: str) -> str:
+    """text as this process stores it: encrypted, or in clear without a keyring."""
+    if _installed is None:
+        return text
+    return _installed.encrypt(text, purpose)
+
+
+def unseal(stored: str, purpose: str) -> str:
+    """The plaintext of a stored value with this process's keyring."""
+    if key_id_of(stored) is None:
+        return stored
+    if _installed is None:
+        raise PersonalDataKeyError(NO_KEY_MESSAGE)
+    return _installed.decrypt(stored, purpose)

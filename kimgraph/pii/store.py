@@ -1,5 +1,8 @@
 """Start-up checks and re-encryption, on the stored (still encrypted) values.
 
+Every encrypted column is listed in SEALED: the start-up check, encryption of
+values in clear and key rotation cover all of them, and nothing else needs to.
+
 Raw SQL on purpose: the ORM would decrypt what these functions must see as
 stored, and an encrypted filter value never equals a stored one (fresh nonce).
 """
@@ -7,7 +10,8 @@ stored, and an encrypted filter value never equals a stored one (fresh nonce).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -15,12 +19,41 @@ from tortoise.transactions import in_transaction
 
 from kimgraph.aspirations import redaction
 from kimgraph.pii import keys
+from kimgraph.pii.fields import WEBHOOK_SECRET
 from kimgraph.settings import Settings
 
 logger = logging.getLogger("kimgraph.pii")
 
-COLUMNS = ("reporter_name", "reporter_contact")
 BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """A table's encrypted columns, each with its purpose (the associated data)."""
+
+    table: str
+    purposes: Mapping[str, str]
+    # What `kimgraph pii` counts the rows as.
+    noun: str
+    # In committed batches (a big table), or all rows in one transaction.
+    batched: bool
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.purposes)
+
+
+REPORTERS = Sealed(
+    "aspiration",
+    {"reporter_name": "reporter_name", "reporter_contact": "reporter_contact"},
+    "aspirations",
+    batched=True,
+)
+# At most 100 rows (kimgraph.webhooks.endpoints.MAX_ENDPOINTS): all or none.
+WEBHOOKS = Sealed(
+    "webhook_endpoint", {"secret": WEBHOOK_SECRET}, "webhook secrets", batched=False
+)
+SEALED = (REPORTERS, WEBHOOKS)
 
 
 def keyring_from(settings: Settings) -> keys.Keyring | None:
@@ -47,9 +80,10 @@ async def stored_key_ids() -> set[str]:
     conn = _connection()
     start = len(keys.MARK) + 1
     selects = " UNION ".join(
-        f"SELECT DISTINCT substr({column}, {start}, 8) AS kid FROM aspiration "
+        f"SELECT DISTINCT substr({column}, {start}, 8) AS kid FROM {sealed.table} "
         f"WHERE {column} LIKE '{keys.MARK}%'"
-        for column in COLUMNS
+        for sealed in SEALED
+        for column in sealed.columns
     )
     rows = await conn.execute_query_dict(selects)
     return {str(row["kid"]) for row in rows}
@@ -69,14 +103,30 @@ async def check(keyring: keys.Keyring | None) -> None:
 
 async def reencrypt(
     keyring: keys.Keyring, *, only_clear: bool = False, batch: int = BATCH
-) -> int:
+) -> dict[str, int]:
     """Write every value not under the current key again under it; rows changed.
 
-    Batches in their own transactions, so an interrupted run keeps what it did
-    and the next one (idempotent: it selects what is left) finishes the job.
-    Each row is updated only if it still holds what was read: an erasure or a
-    second run in between is never overwritten with older data.
+    Counted by what the rows are (`aspirations`, `webhook secrets`). Batches go
+    in their own transactions, so an interrupted run keeps what it did and the
+    next one (idempotent: it selects what is left) finishes the job. Each row
+    is updated only if it still holds what was read: an erasure, a rotated
+    webhook secret or a second run in between is never overwritten with older
+    data.
     """
+    changed = {
+        sealed.noun: await _reencrypt(
+            keyring, sealed, only_clear, batch if sealed.batched else None
+        )
+        for sealed in SEALED
+    }
+    if any(changed.values()):
+        await scrub()
+    return changed
+
+
+async def _reencrypt(
+    keyring: keys.Keyring, sealed: Sealed, only_clear: bool, batch: int | None
+) -> int:
     conn = _connection()
     mark = _marks(conn)
     current = f"{keys.MARK}{keyring.current.id}:%"
@@ -84,38 +134,46 @@ async def reencrypt(
         f"({column} IS NOT NULL AND {column} NOT LIKE "
         + (f"'{keys.MARK}%'" if only_clear else f"'{current}'")
         + ")"
-        for column in COLUMNS
+        for column in sealed.columns
     )
+    limit = f" LIMIT {int(batch)}" if batch is not None else ""
     select = (
-        f"SELECT id, {', '.join(COLUMNS)} FROM aspiration "
-        f"WHERE id > {mark(1)} AND ({pending}) ORDER BY id LIMIT {int(batch)}"
+        f"SELECT id, {', '.join(sealed.columns)} FROM {sealed.table} "
+        f"WHERE id > {mark(1)} AND ({pending}) ORDER BY id{limit}"
+    )
+    count = len(sealed.columns)
+    assignments = ", ".join(
+        f"{column} = {mark(n)}" for n, column in enumerate(sealed.columns, 1)
+    )
+    unchanged = " AND ".join(
+        f"COALESCE({column}, '') = {mark(count + 2 + n)}"
+        for n, column in enumerate(sealed.columns)
     )
     update = (
-        f"UPDATE aspiration SET reporter_name = {mark(1)}, "
-        f"reporter_contact = {mark(2)} WHERE id = {mark(3)} "
-        f"AND COALESCE(reporter_name, '') = {mark(4)} "
-        f"AND COALESCE(reporter_contact, '') = {mark(5)}"
+        f"UPDATE {sealed.table} SET {assignments} "
+        f"WHERE id = {mark(count + 1)} AND {unchanged}"
     )
     changed = 0
     after = 0
     while True:
         rows = await conn.execute_query_dict(select, [after])
         if not rows:
-            if changed:
-                await scrub()
             return changed
         async with in_transaction() as tx:
             for row in rows:
-                old: Sequence[str | None] = [row[column] for column in COLUMNS]
+                old: Sequence[str | None] = [row[column] for column in sealed.columns]
                 new = [
-                    _rewrapped(keyring, c, v) for c, v in zip(COLUMNS, old, strict=True)
+                    _rewrapped(keyring, sealed.purposes[column], value)
+                    for column, value in zip(sealed.columns, old, strict=True)
                 ]
-                count, _ = await tx.execute_query(
+                written, _ = await tx.execute_query(
                     update, [*new, row["id"], *(value or "" for value in old)]
                 )
-                changed += 1 if count else 0
+                changed += 1 if written else 0
+        if batch is None:
+            return changed
         after = int(rows[-1]["id"])
-        logger.debug("personal data: %d rows written under the current key", changed)
+        logger.debug("%s: %d rows written under the current key", sealed.noun, changed)
 
 
 async def scrub() -> None:
@@ -129,12 +187,12 @@ async def scrub() -> None:
         await conn.execute_query("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _rewrapped(keyring: keys.Keyring, column: str, value: str | None) -> str | None:
+def _rewrapped(keyring: keys.Keyring, purpose: str, value: str | None) -> str | None:
     if value is None:
         return None
     if keys.key_id_of(value) == keyring.current.id:
         return value
-    return keyring.encrypt(keyring.decrypt(value, column), column)
+    return keyring.encrypt(keyring.decrypt(value, purpose), purpose)
 
 
 async def prepare(settings: Settings) -> None:
@@ -149,10 +207,15 @@ async def prepare(settings: Settings) -> None:
     await check(keyring)
     if keyring is None:
         logger.warning(
-            "KIMGRAPH_SECRET_KEY is unset: reporter names and contacts are stored "
-            "in clear (docs/privacy.md)"
+            "KIMGRAPH_SECRET_KEY is unset: reporter names and contacts and webhook "
+            "secrets are stored in clear (docs/privacy.md)"
         )
         return
     encrypted = await reencrypt(keyring, only_clear=True)
-    if encrypted:
-        logger.info("encrypted the personal data of %d aspirations", encrypted)
+    if any(encrypted.values()):
+        logger.info("encrypted what was stored in clear: %s", counted(encrypted))
+
+
+def counted(changed: Mapping[str, int]) -> str:
+    """`3 aspirations and 1 webhook secrets`: reencrypt's answer in words."""
+    return " and ".join(f"{count} {noun}" for noun, count in changed.items())

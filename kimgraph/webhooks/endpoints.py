@@ -3,6 +3,7 @@
 A new endpoint starts at the event log's current position: it is told of
 what happens from its registration on, not of the past. Each change writes
 its audit row in its own transaction, never with the secret (docs/audit.md).
+The secret is stored encrypted (docs/webhooks.md, "The secret at rest").
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kimgraph.clock import Clock
 from kimgraph.errors import NotFoundError, UserInputError, invalid, not_found
 from kimgraph.events import log
 from kimgraph.models import DeliveryStatus, WebhookStatus
+from kimgraph.pii.fields import SealedSecret
 from kimgraph.webhooks.addresses import RefusedAddress, resolve
 from kimgraph.webhooks.signing import new_secret
 
@@ -117,7 +119,7 @@ async def create(
         row = await models.WebhookEndpoint.create(
             api_key_id=key.id,
             url=url,
-            secret=secret,
+            secret=SealedSecret.of(secret),
             announcements=announcements,
             status=WebhookStatus.ACTIVE,
             position=await log.position(),
@@ -162,7 +164,7 @@ async def update(
         row.announcements = announcements
     secret = new_secret() if rotate_secret else None
     if secret is not None:
-        row.secret = secret
+        row.secret = SealedSecret.of(secret)
     async with in_transaction() as conn:
         await row.save(update_fields=["url", "announcements", "secret"], using_db=conn)
         await _record(

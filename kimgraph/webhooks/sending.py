@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from kimgraph.pii.fields import SealedSecret
 from kimgraph.webhooks import signing
 from kimgraph.webhooks.addresses import RefusedAddress, resolve
 
@@ -49,13 +50,17 @@ def new_client() -> httpx.AsyncClient:
 async def attempt(
     client: httpx.AsyncClient,
     url: str,
-    secret: str,
+    secret: SealedSecret,
     event_cursor: str,
     body: bytes,
     unix_now: int,
     allow_local: bool,
 ) -> Outcome:
-    """POST once; never raises for what the receiver or the network does."""
+    """POST once; never raises for what the receiver or the network does.
+
+    The secret is decrypted here, to sign, and nowhere else: a key that cannot
+    open it raises (start-up refuses such a key first, docs/privacy.md).
+    """
     try:
         target = await resolve(url, allow_local)
     except RefusedAddress as refused:
@@ -71,7 +76,7 @@ async def attempt(
     headers = {
         "host": host,
         "content-type": "application/json",
-        signing.HEADER: signing.signature(secret, unix_now, body),
+        signing.HEADER: signing.signature(secret.reveal(), unix_now, body),
         EVENT_ID_HEADER: event_cursor,
     }
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}

@@ -88,7 +88,8 @@ async def _submit(client: httpx.AsyncClient, cast: Cast) -> str:
     return str(payload["aspiration"]["id"])
 
 
-async def _stored_bytes(url: str) -> bytes:
+async def stored_bytes(url: str) -> bytes:
+    """What a copy of the database shows: its files, or a real pg_dump."""
     return await asyncio.to_thread(_read_stored, url)
 
 
@@ -117,7 +118,7 @@ async def test_the_database_file_and_a_dump_hold_no_name_or_contact_in_clear(
     client, cast = sealed
     aspiration_id = await _submit(client, cast)
     # when
-    stored = await _stored_bytes(ketapang)
+    stored = await stored_bytes(ketapang)
     # then: the rows are there, their personal data is not
     ticket = (await models.Aspiration.get(id=cast.home_aspiration.id)).ticket
     assert ticket.encode() in stored
@@ -145,7 +146,7 @@ async def test_without_a_secret_the_same_check_finds_them_in_clear(
     client, cast = unsealed
     await _submit(client, cast)
     # when
-    stored = await _stored_bytes(ketapang)
+    stored = await stored_bytes(ketapang)
     # then: the check above is one that can fail
     assert [value for value in PERSONAL if value.encode() in stored] == list(PERSONAL)
 
@@ -159,7 +160,7 @@ async def test_rows_stored_in_clear_are_encrypted_when_a_secret_is_set(
     # when: the next start has one
     await store.prepare(Settings(database_url=ketapang, secret_key=SECRET))
     # then
-    stored = await _stored_bytes(ketapang)
+    stored = await stored_bytes(ketapang)
     assert [value for value in PERSONAL if value.encode() in stored] == []
     assert await store.stored_key_ids() == {keys.Keyring(SECRET).current.id}
     read = await execute(client, READ, {"id": aspiration_id}, cast.headers["kim_home"])
@@ -168,7 +169,10 @@ async def test_rows_stored_in_clear_are_encrypted_when_a_secret_is_set(
         "reporterContact": SUBMITTED_CONTACT,
     }
     # and: a second start finds nothing left to do
-    assert await store.reencrypt(keys.Keyring(SECRET), only_clear=True) == 0
+    assert await store.reencrypt(keys.Keyring(SECRET), only_clear=True) == {
+        "aspirations": 0,
+        "webhook secrets": 0,
+    }
 
 
 def test_a_value_sealed_for_one_column_does_not_open_as_another() -> None:
@@ -181,7 +185,8 @@ def test_a_value_sealed_for_one_column_does_not_open_as_another() -> None:
     with pytest.raises(keys.PersonalDataKeyError) as refused:
         ring.decrypt(name, "reporter_contact")
     assert str(refused.value) == (
-        f"personal data written with key {ring.current.id} fails its integrity check"
+        f"the reporter_contact written with key {ring.current.id} fails its "
+        "integrity check"
     )
     # and: two writes of one value differ (a fresh nonce each)
     assert ring.encrypt(REPORTER, "reporter_name") != name

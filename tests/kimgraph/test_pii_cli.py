@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from kimgraph import db, models
+from kimgraph.demo import DEMO_KEY_NAME
 from kimgraph.pii import keys
+from kimgraph.pii.fields import WEBHOOK_SECRET, SealedSecret
 from tests.cli_in_process import run_cli
 
 OLD = "pii-old-secret-0123456789abcdefghijklmnopq"
@@ -73,15 +77,15 @@ def test_serve_refuses_to_start_without_the_secret_or_with_another(
     assert _serve(demo_file, None) == (
         2,
         "kimgraph: KIMGRAPH_SECRET_KEY is unset but the database holds encrypted "
-        "personal data; set it to the secret the data was written with "
-        "(docs/privacy.md)\n",
+        "personal data or webhook secrets; set it to the secret they were written "
+        "with (docs/privacy.md)\n",
     )
     # when / then: another secret
     assert _serve(demo_file, NEW) == (
         2,
-        "kimgraph: KIMGRAPH_SECRET_KEY does not match the key personal data was "
-        f"encrypted with (key id {keys.Key(OLD).id}); set the secret it was "
-        "written with, or the new one with the old one in "
+        "kimgraph: KIMGRAPH_SECRET_KEY does not match the key personal data and "
+        f"webhook secrets were encrypted with (key id {keys.Key(OLD).id}); set the "
+        "secret they were written with, or the new one with the old one in "
         "KIMGRAPH_SECRET_KEY_PREVIOUS (docs/privacy.md)\n",
     )
     # and: nothing was changed by the refused starts
@@ -89,7 +93,8 @@ def test_serve_refuses_to_start_without_the_secret_or_with_another(
 
 
 def test_rotation_rewrites_every_row_under_the_new_key_once(demo_file: Path) -> None:
-    # given
+    # given: the demo's reporters and two webhooks, under the old key
+    _add_webhooks(demo_file, OLD, PLAIN_SECRETS)
     before = _stored(demo_file)
     encrypted = sum(1 for name, _ in before if name is not None)
     old_ring = keys.Keyring(OLD)
@@ -111,11 +116,11 @@ def test_rotation_rewrites_every_row_under_the_new_key_once(demo_file: Path) -> 
     rotated = run_cli(
         ["pii", "rotate-key"], cwd=demo_file.parent, env=_env(demo_file, NEW, OLD)
     )
-    # then
+    # then: one run rewrote both kinds
     new_id = keys.Key(NEW).id
     assert (rotated.returncode, rotated.stdout, rotated.stderr) == (
         0,
-        f"{encrypted} aspirations written under key {new_id}\n",
+        f"{encrypted} aspirations and 2 webhook secrets written under key {new_id}\n",
         "",
     )
     after = _stored(demo_file)
@@ -129,14 +134,18 @@ def test_rotation_rewrites_every_row_under_the_new_key_once(demo_file: Path) -> 
     ] == plain
     assert all(
         value is None or value.startswith(f"pii1:{new_id}:")
-        for row in after
+        for row in [*after, _stored_secrets(demo_file)]
         for value in row
     )
+    secrets = [new_ring.decrypt(s, WEBHOOK_SECRET) for s in _stored_secrets(demo_file)]
+    assert secrets == PLAIN_SECRETS
     # and: run again (after an interruption, say), it has nothing left to do
     again = run_cli(
         ["pii", "rotate-key"], cwd=demo_file.parent, env=_env(demo_file, NEW, OLD)
     )
-    assert again.stdout == f"0 aspirations written under key {new_id}\n"
+    assert again.stdout == (
+        f"0 aspirations and 0 webhook secrets written under key {new_id}\n"
+    )
     assert _stored(demo_file) == after
     # and: the old secret alone no longer starts the server
     status, message = _serve(demo_file, OLD)
@@ -165,3 +174,60 @@ def test_a_backup_keeps_ciphertext_and_restores_to_the_same_values(
         if name is not None
     }
     assert DEMO_REPORTER in names
+
+
+def _add_webhooks(file: Path, secret: str, plain: list[str]) -> None:
+    """Webhooks for the demo's partner key, their secrets encrypted with secret."""
+
+    async def add() -> None:
+        await db.init(f"sqlite://{file}")
+        key = await models.ApiKey.get(name=DEMO_KEY_NAME)
+        now = datetime.now(UTC)
+        for n, text in enumerate(plain):
+            await models.WebhookEndpoint.create(
+                api_key_id=key.id,
+                url=f"https://93.184.215.14/hook/{n}",
+                secret=SealedSecret.of(text),
+                status=models.WebhookStatus.ACTIVE,
+                position=0,
+                created_at=now,
+                lease_until=now,
+            )
+
+    keys.install(keys.Keyring(secret))
+    try:
+        db.run_closing(add())
+    finally:
+        keys.install(None)
+
+
+def _stored_secrets(file: Path) -> list[str]:
+    with sqlite3.connect(file) as conn:
+        rows = conn.execute("SELECT secret FROM webhook_endpoint ORDER BY id")
+        return [secret for (secret,) in rows.fetchall()]
+
+
+PLAIN_SECRETS = ["whsec_satu-0123456789abcdefghijklmnopqrstuvwxy", "whsec_dua"]
+
+
+def test_a_webhook_secret_failing_its_check_stops_the_rotation_of_every_secret(
+    demo_file: Path,
+) -> None:
+    # given: two webhooks, the second holding a reporter's name (copied there)
+    _add_webhooks(demo_file, OLD, PLAIN_SECRETS)
+    name = next(name for name, _ in _stored(demo_file) if name is not None)
+    with sqlite3.connect(demo_file) as conn:
+        conn.execute("UPDATE webhook_endpoint SET secret = ? WHERE id = 2", [name])
+    before = _stored_secrets(demo_file)
+    # when
+    rotated = run_cli(
+        ["pii", "rotate-key"], cwd=demo_file.parent, env=_env(demo_file, NEW, OLD)
+    )
+    # then: refused in one line, and no secret was rewritten (all or none)
+    assert (rotated.returncode, rotated.stdout, rotated.stderr) == (
+        2,
+        "",
+        f"kimgraph: the webhook_endpoint.secret written with key {keys.Key(OLD).id} "
+        "fails its integrity check\n",
+    )
+    assert _stored_secrets(demo_file) == before

@@ -139,7 +139,7 @@ async def test_an_admin_updates_disables_enables_lists_and_deletes_a_webhook(
         ],
     }
     row = await models.WebhookEndpoint.get(id=webhook_key(webhook))
-    assert (row.url, row.secret, row.announcements) == (
+    assert (row.url, row.secret.reveal(), row.announcements) == (
         "https://93.184.215.14/hook",
         secret,
         False,

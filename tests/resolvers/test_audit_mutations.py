@@ -115,7 +115,7 @@ async def test_every_mutation_once_leaves_one_row_each_and_no_secret(
     setting = await make_setting(clock, cast)
     secrets = [PASSWORD, NEW_PASSWORD, "Budi Santoso", REPORTER_CONTACT]
     secrets += [WEBHOOK_URL_TOKEN]
-    secrets += [row.secret for row in await models.WebhookEndpoint.all()]
+    secrets += [row.secret.reveal() for row in await models.WebhookEndpoint.all()]
     secrets += [h["authorization"].split()[1] for h in cast.headers.values() if h]
     # when: every mutation once, the workflow steps among them
     for made in HISTORY_CALLS + AUDITED_CALLS:
