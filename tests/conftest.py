@@ -19,6 +19,7 @@ from kimgraph import db as kimgraph_db
 from kimgraph.accounts import auth
 from kimgraph.app import create_app
 from kimgraph.clock import FixedClock
+from kimgraph.pii import keys as pii_keys
 from kimgraph.regions import importer as region_import
 from kimgraph.settings import Settings
 from tests.people import Cast, make_cast
@@ -33,6 +34,18 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 # the parameters keep the real ones.
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PRODUCTION_HASHER = auth._hasher
+
+
+@pytest.fixture(autouse=True)
+def no_personal_data_keyring() -> Iterator[None]:
+    """Each test starts with no keyring: create_app installs one process-wide.
+
+    A keyring left by an earlier test (an app built with a secret) would seal the
+    next test's rows under a key its own app does not hold.
+    """
+    pii_keys.install(None)
+    yield
+    pii_keys.install(None)
 
 
 @pytest.fixture(autouse=True, scope="session")
