@@ -84,6 +84,8 @@ CONTACT = "0812-5550-9999"
 UNSHARED_ENV = "BENCH_ASPIRATION_EVENTS_UNSHARED"
 SHARED, UNSHARED = "shared", "unshared"
 MODULE = "bench.partner_fanout"
+# Where `python -m bench.…` finds this package.
+REPO = Path(__file__).resolve().parent.parent
 
 
 def create_app() -> Any:
@@ -141,7 +143,7 @@ def partner_server(
         argv = [sys.executable, "-m", "bench.partner_fanout", "--server", str(port)]
         with server_process(argv, env, folder, port) as server:
             cli(env, folder, "accounts", "create", *ADMIN_OPTIONS)
-            made = cli(env, folder, "--make-keys", "--keys", str(keys), module=MODULE)
+            made = cli(env, REPO, "--make-keys", "--keys", str(keys), module=MODULE)
             yield server, made.decode().split()
 
 
