@@ -8,6 +8,7 @@ its own (docs/live-delivery.md, "Shared subscriptions").
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -271,3 +272,35 @@ async def test_partners_resuming_from_one_cursor_share_the_catch_up(
     assert await message(second) == frame("b", live)
     # and: the catch-up and the live run executed each event once for both
     assert executions == Counter({e["cursor"]: 1 for e in [*missed, live]})
+
+
+async def test_a_partner_streaming_over_sse_shares_the_sockets_run(
+    deployment: Deployment, cast: Cast, clock: FixedClock, executions: Counter[str]
+) -> None:
+    # given: a partner key of Delta Pawan on a socket, another over SSE
+    socket, _ = await partner_of(deployment, clock, DELTA_PAWAN)
+    key, _ = await api_keys.create_api_key(clock, "Aplikasi SSE", DELTA_PAWAN)
+    await subscribe(socket, "a")
+    headers = {"accept": "text/event-stream", "authorization": f"Bearer {key}"}
+    body = {"query": SUBSCRIPTION_ASPIRATION_EVENTS, "variables": {}}
+    async with deployment.http.stream(
+        "POST", "/graphql", json=body, headers=headers
+    ) as stream:
+        # when: both are live in one group and an aspiration is submitted
+        await until(lambda: deployment.all_live(2), DEADLINE_S)
+        (group,) = deployment.sharing.groups.values()
+        event = await deployment.submit(cast, HOME_DESA)
+        # then: each has it once, the same bytes, from one execution
+        assert await message(socket) == frame("a", event)
+        chunks = aiter(stream.aiter_text())
+        text = ""
+        while "\r\n\r\n" not in text:
+            text += await asyncio.wait_for(anext(chunks), DEADLINE_S)
+    assert (
+        text
+        == "event: next\r\ndata: "
+        + json.dumps({"data": {"aspirationEvents": event}}, separators=(",", ":"))
+        + "\r\n\r\n"
+    )
+    assert len(group.members) == 2
+    assert executions == Counter({event["cursor"]: 1})
