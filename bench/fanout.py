@@ -25,6 +25,7 @@ Run from the repository root::
 
     python -m bench.fanout [--n 1000 10000] [--runs 3] [--backend sqlite]
     python -m bench.fanout --storm [--n 10000] [--runs 3]
+    python -m bench.fanout --partners [--n 1000] [--runs 5]
 
 ``--storm`` measures the resume storm of issue 12 instead: N subscribers send
 the board's own subscription (read from kimgraph/board/board.js) with `after`
@@ -35,6 +36,9 @@ server's worst event-loop lag and GC pause during the storm (measured inside
 the server: a 10 ms sleep's lateness, gc.callbacks), the first live event's
 last arrival beside a bare broadcast of the same frame to N in the same run,
 and one subscriber replaying 10,000 missed events.
+
+``--partners`` measures aspirationEvents to N partner feeds of one region,
+shared and unshared (bench.partner_fanout).
 """
 
 from __future__ import annotations
@@ -134,6 +138,16 @@ BARE = "bare starlette"
 
 class BenchError(RuntimeError):
     """A server failed, a connection failed, or a subscriber missed an event."""
+
+
+FAILURES = (BenchError, subprocess.CalledProcessError, OSError)
+
+
+def failed(exc: BaseException) -> int:
+    """Say why a benchmark could not finish (a command's stderr too); exit 1."""
+    detail = getattr(exc, "stderr", None)
+    print(f"bench: {exc}{detail.decode() if detail else ''}", file=sys.stderr)
+    return 1
 
 
 # --------------------------------------------------------------------------- #
@@ -708,19 +722,28 @@ def kimgraph_server(
                 str(port),
             ]
         with server_process(argv, env, folder, port) as server:
-            subprocess.run(
-                [
-                    *(sys.executable, "-m", "kimgraph.cli", "accounts", "create"),
-                    *("--username", ADMIN_USERNAME, "--role", "ADMIN"),
-                    *("--region", ADMIN_REGION, "--password", ADMIN_PASSWORD),
-                ],
-                env={**os.environ, **env},
-                cwd=folder,
-                capture_output=True,
-                timeout=300,
-                check=True,
-            )
+            cli(env, folder, "accounts", "create", *ADMIN_OPTIONS)
             yield server
+
+
+ADMIN_OPTIONS = (
+    *("--username", ADMIN_USERNAME, "--role", "ADMIN"),
+    *("--region", ADMIN_REGION, "--password", ADMIN_PASSWORD),
+)
+
+
+def cli(
+    env: dict[str, str], folder: Path, *args: str, module: str = "kimgraph.cli"
+) -> bytes:
+    """Run a command against the server's database (`kimgraph …`); its output."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        env={**os.environ, **env},
+        cwd=folder,
+        capture_output=True,
+        timeout=300,
+        check=True,
+    ).stdout
 
 
 @contextmanager
@@ -866,6 +889,25 @@ class PhaseResult:
         return statistics.median(value(r) for r in self.rounds)
 
 
+# One round's trigger and the check of the frame every subscriber must get.
+Event = tuple[Callable[[], Awaitable[HttpResponse]], Callable[[bytes], str | None]]
+
+
+async def measure_rounds(
+    result: PhaseResult,
+    fleet: Fleet,
+    server: ServerProcess,
+    runs: int,
+    event: Callable[[], Event],
+) -> None:
+    """`runs` measured rounds, each of a new event, logged; the server idle after."""
+    for run in range(1, runs + 1):
+        r = await measure_round(fleet, server, *event())
+        result.rounds.append(r)
+        _log_round(result, run, runs, r)
+        await wait_idle(server)
+
+
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -892,6 +934,16 @@ def _log_round(result: PhaseResult, run: int, runs: int, r: Round) -> None:
 
 def _frame_check(title: str, checked: list[bytes]) -> Callable[[bytes], str | None]:
     """Accepts the `next` frame of the announcement with this title."""
+    return frame_check(
+        lambda data: data["announcementEvents"]["announcement"]["title"] == title,
+        checked,
+    )
+
+
+def frame_check(
+    accepts: Callable[[Any], bool], checked: list[bytes] | None = None
+) -> Callable[[bytes], str | None]:
+    """Accepts a `next` frame of OPERATION_ID whose data `accepts` (checked once)."""
     seen: dict[bytes, str | None] = {}
 
     def check(payload: bytes) -> str | None:
@@ -899,17 +951,17 @@ def _frame_check(title: str, checked: list[bytes]) -> Callable[[bytes], str | No
             return seen[payload]
         try:
             message = json.loads(payload)
-            event = message["payload"]["data"]["announcementEvents"]
             ok = (
                 message["type"] == "next"
                 and message["id"] == OPERATION_ID
-                and event["announcement"]["title"] == title
+                and accepts(message["payload"]["data"])
             )
         except (ValueError, KeyError, TypeError):
             ok = False
         problem = None if ok else f"unexpected frame {payload[:300]!r}"
         seen[payload] = problem
-        checked.append(payload)
+        if checked is not None:
+            checked.append(payload)
         return problem
 
     return check
@@ -1009,17 +1061,12 @@ async def measure_kimgraph(
         result.idle_cpu = await idle_cpu_share(server)
         _log_idle(result)
         frames: list[bytes] = []
-        for run in range(1, runs + 1):
+
+        def publish() -> Event:
             title = publisher.next_title()
-            r = await measure_round(
-                fleet,
-                server,
-                partial(publisher.publish, title),
-                _frame_check(title, frames),
-            )
-            result.rounds.append(r)
-            _log_round(result, run, runs, r)
-            await wait_idle(server)
+            return partial(publisher.publish, title), _frame_check(title, frames)
+
+        await measure_rounds(result, fleet, server, runs, publish)
         if profile is not None:
             await _profile(fleet, server, publisher, profile, n)
     finally:
@@ -1140,11 +1187,7 @@ async def measure_bare(
         result.rss_idle_kib = server.rss_kib()
         result.idle_cpu = await idle_cpu_share(server)
         _log_idle(result)
-        for run in range(1, runs + 1):
-            r = await measure_round(fleet, server, broadcast, check)
-            result.rounds.append(r)
-            _log_round(result, run, runs, r)
-            await wait_idle(server)
+        await measure_rounds(result, fleet, server, runs, lambda: (broadcast, check))
     finally:
         await close_all(fleet)
     return result
@@ -1226,8 +1269,10 @@ async def _monitor(path: Path) -> None:
                 worst_lag, worst_gc[0], last_write = 0.0, 0.0, now
 
 
-def serve_monitored(port: int) -> int:
-    """kimgraph.cli's serve, with the app of create_monitored_app."""
+def serve_monitored(
+    port: int, factory: str = "bench.fanout:create_monitored_app"
+) -> int:
+    """kimgraph.cli's serve, with the app factory's app (create_monitored_app's)."""
     from kimgraph.db import run_closing
     from kimgraph.serve import prepare_database
     from kimgraph.settings import Settings
@@ -1235,7 +1280,7 @@ def serve_monitored(port: int) -> int:
     settings = Settings.from_env()
     run_closing(prepare_database(settings))
     uvicorn.run(
-        "bench.fanout:create_monitored_app",
+        factory,
         factory=True,
         host=HOST,
         port=port,
@@ -1482,10 +1527,8 @@ def run_storm(args: argparse.Namespace) -> int:
                     with bare_server(folder) as server:
                         result.bare = asyncio.run(measure_bare(server, n, 1, frame))
                     results.append(result)
-    except (BenchError, subprocess.CalledProcessError, OSError) as exc:
-        detail = getattr(exc, "stderr", None)
-        print(f"bench: {exc}{detail.decode() if detail else ''}", file=sys.stderr)
-        return 1
+    except FAILURES as exc:
+        return failed(exc)
     command = shlex.join(["python", "-m", "bench.fanout", *sys.argv[1:]])
     print(f"Resume storm: `{command}` (sqlite), one row per run.")
     print()
@@ -1639,6 +1682,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the resume storm instead: N board subscriptions with `after` 20 "
         "events back, --runs times; then one subscriber replaying 10,000",
     )
+    parser.add_argument(
+        "--partners",
+        action="store_true",
+        help="aspirationEvents to N partner feeds of one region instead, shared "
+        "and unshared (bench.partner_fanout, which has more options)",
+    )
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--monitored-server", type=int, help=argparse.SUPPRESS)
     return parser
@@ -1662,6 +1711,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_bare(args.bare_server)
     if args.monitored_server is not None:
         return serve_monitored(args.monitored_server)
+    if args.partners:
+        from bench import partner_fanout
+
+        return partner_fanout.main(["--n", *map(str, args.n), "--runs", str(args.runs)])
     if args.runs < 1 or any(n < 1 for n in args.n):
         print("--runs and --n must be at least 1", file=sys.stderr)
         return 2
@@ -1698,10 +1751,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with bare_server(folder) as server:
                     bare = asyncio.run(measure_bare(server, n, args.runs, frame))
                 pairs.append((kimgraph, bare))
-    except (BenchError, subprocess.CalledProcessError, OSError) as exc:
-        detail = getattr(exc, "stderr", None)
-        print(f"bench: {exc}{detail.decode() if detail else ''}", file=sys.stderr)
-        return 1
+    except FAILURES as exc:
+        return failed(exc)
     command = shlex.join(["python", "-m", "bench.fanout", *sys.argv[1:]])
     print(
         f"Fan-out of one {len(frame)}-byte event frame, {args.runs} run(s) per N, "

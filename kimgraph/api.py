@@ -43,6 +43,9 @@ from resolvers.announcements import (
     AnnouncementQueries,
     AnnouncementSubscriptions,
 )
+from resolvers.aspiration_events import (
+    SHAREABLE_FIELDS as SHAREABLE_ASPIRATION_FIELDS,
+)
 from resolvers.aspiration_events import AspirationSubscriptions
 from resolvers.aspirations import AspirationMutations, AspirationQueries
 from resolvers.audit import AuditQueries
@@ -179,8 +182,9 @@ class Subscription(AnnouncementSubscriptions, AspirationSubscriptions):
 
 
 # The Subscription fields whose identical subscriptions share one execution
-# (kimgraph.live.sharing), as each domain's resolvers declare them.
-SHAREABLE_FIELDS = SHAREABLE_ANNOUNCEMENT_FIELDS
+# (kimgraph.live.sharing), each with the view its run executes as, as each
+# domain's resolvers declare them.
+SHAREABLE_FIELDS = {**SHAREABLE_ANNOUNCEMENT_FIELDS, **SHAREABLE_ASPIRATION_FIELDS}
 
 
 class FreshLoaders(SchemaExtension):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import functools
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -48,6 +49,7 @@ from kimgraph.live.addresses import ConnectionsPerAddress
 from kimgraph.live.connections import ConnectionRegistry
 from kimgraph.live.hub import Hub
 from kimgraph.live.pinger import Pinger
+from kimgraph.live.shape import ViewOf
 from kimgraph.live.sharing import Sharing
 from kimgraph.live.view import LiveDependencies, LiveView
 from kimgraph.rate_limit import refusals
@@ -67,7 +69,7 @@ class GraphQLView(LiveView):
     def __init__(
         self,
         schema: Schema,
-        shareable_fields: frozenset[str],
+        shareable_fields: Mapping[str, ViewOf],
         settings: Settings,
         clock: Clock,
         connections: ConnectionRegistry,

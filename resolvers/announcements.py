@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated
 
 import strawberry
@@ -20,6 +20,7 @@ from kimgraph.cursors import CursorKind, decode_cursor, decode_id, key_id
 from kimgraph.events import log
 from kimgraph.events.log import EventRecord
 from kimgraph.live.hub import Delivery
+from kimgraph.live.shape import ViewOf, public
 from kimgraph.regions.queries import require_region
 from resolvers.commands import run_command
 from resolvers.streams import follow
@@ -244,9 +245,10 @@ def to_event(delivery: Delivery) -> AnnouncementEvent | None:
 
 
 # Subscription root fields that one execution may serve to every identical
-# subscription (kimgraph.live.sharing): they are public and depend only on their
-# arguments, never on who asks. Add a field only if that holds for it too.
-SHAREABLE_FIELDS = frozenset({"announcementEvents"})
+# subscription (kimgraph.live.sharing), with the view each run executes as
+# (kimgraph.live.shape.ViewOf): announcementEvents is public and depends only on
+# its arguments, never on who asks.
+SHAREABLE_FIELDS: Mapping[str, ViewOf] = {"announcementEvents": public}
 
 
 @strawberry.type

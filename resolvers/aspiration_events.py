@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import Annotated
 
 import strawberry
@@ -10,6 +10,7 @@ import strawberry
 from kimgraph import aspirations
 from kimgraph.aspirations import queries as aspiration_queries
 from kimgraph.aspirations import response_visible
+from kimgraph.aspirations.access import event_view
 from kimgraph.aspirations.queries import (
     Following,
     Snapshot,
@@ -17,6 +18,7 @@ from kimgraph.aspirations.queries import (
 from kimgraph.context import Info
 from kimgraph.cursors import decode_id
 from kimgraph.live.hub import Delivery
+from kimgraph.live.shape import ViewOf
 from resolvers.streams import follow
 from schema.aspirations import (
     Aspiration,
@@ -63,6 +65,12 @@ def to_event(following: Following, delivery: Delivery) -> AspirationEvent | None
         to=target,
         note=note,
     )
+
+
+# Identical aspirationEvents of partner keys of one region (or of anonymous
+# ticket followers) share one run, executed as their view: event_view says who
+# may share and as whom (docs/live-delivery.md, "Shared subscriptions").
+SHAREABLE_FIELDS: Mapping[str, ViewOf] = {"aspirationEvents": event_view}
 
 
 @strawberry.type

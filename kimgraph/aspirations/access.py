@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from kimgraph import models
 from kimgraph.accounts.authorization import in_scope
-from kimgraph.accounts.principals import Principal, Role
+from kimgraph.accounts.principals import ANONYMOUS, Principal, Role
 from kimgraph.aspirations.workflow import acts_as_unit
 from kimgraph.models import AspirationVisibility
 
@@ -94,6 +94,32 @@ def access_for(principal: Principal, row: models.Aspiration) -> Access | None:
         principal, row.region_id
     ):
         return public_access(row)
+    return None
+
+
+def event_view(principal: Principal) -> Principal | None:
+    """Who stands for principal in a shared aspirationEvents run; None: nobody.
+
+    access_for and every field an event reaches (the announcements a region
+    shows, a unit's members) read of a partner key only its role and region,
+    and nothing of an anonymous caller: every key of one region sees the same
+    events, and one run serves them all (docs/live-delivery.md, "Shared
+    subscriptions"). Accounts see by who they are (their KIM, their units,
+    their own announcements) and run on their own.
+    """
+    if principal == ANONYMOUS:
+        return ANONYMOUS
+    if (
+        principal.role is Role.PARTNER
+        and principal.account_id is None
+        and principal.kim_id is None
+        and not principal.unit_ids
+    ):
+        return Principal(
+            role=Role.PARTNER,
+            region_code=principal.region_code,
+            display_name=f"partner keys of {principal.region_code}",
+        )
     return None
 
 

@@ -24,7 +24,6 @@ from typing import Any
 from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 
-from kimgraph.accounts.principals import ANONYMOUS
 from kimgraph.context import Context
 from kimgraph.live.event_outages import failed_to_load
 from kimgraph.live.member import Member
@@ -125,12 +124,13 @@ class Group:
         # one the hub position it follows from (the run reports both).
         self.position = 0
         self._following = asyncio.Event()
-        # Shared runs are public: nothing in them may depend on who asked.
+        # A shared run executes as its shape's view (kimgraph.live.shape):
+        # nothing in it may depend on who asked beyond what every member sees.
         self.context = dataclasses.replace(
             template,
             stream_run=LiveOnly(self._at),
             request=None,
-            principal=ANONYMOUS,
+            principal=shape.principal,
         )
         self._schema = schema
         self.stats = stats

@@ -175,7 +175,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         payload = message["payload"]
         sharing = self.live.sharing
         shape = sharing.shape(
-            payload["query"], payload.get("variables"), payload.get("operationName")
+            payload["query"],
+            payload.get("variables"),
+            payload.get("operationName"),
+            self.context.principal,
         )
         if (
             shape is None

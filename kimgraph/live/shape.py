@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,12 +19,26 @@ from graphql import (
 )
 from graphql.language import Visitor
 
+from kimgraph.accounts.principals import ANONYMOUS, Principal
 from kimgraph.documents import DocumentCache
+
+ViewOf = Callable[[Principal], Principal | None]
+"""The principal a shared run of a field executes as for this caller.
+
+It must see exactly what the caller sees and hold nothing else (no account,
+no credential): every caller it stands for shares the run. None: the caller's
+view depends on its account, and its subscription runs on its own.
+"""
+
+
+def public(principal: Principal) -> Principal:
+    """The view of a public field: the same for everyone, an anonymous caller's."""
+    return ANONYMOUS
 
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """What makes two subscriptions share: all but the `after` cursor."""
+    """What makes two subscriptions share: all but the `after` cursor, and a view."""
 
     key: str
     after_variable: str | None
@@ -32,6 +46,8 @@ class Shape:
     # The variables without the cursor (read-only: members share the dict).
     variables: dict[str, Any]
     operation_name: str | None
+    # Who the shared run executes as: the view every member shares (ViewOf).
+    principal: Principal = ANONYMOUS
 
 
 class _VariableUses(Visitor):
@@ -59,12 +75,15 @@ def shape_of(
     query: str,
     variables: dict[str, Any] | None,
     operation_name: str | None,
-    fields: Set[str],
+    fields: Set[str] | Mapping[str, ViewOf],
+    principal: Principal = ANONYMOUS,
 ) -> Shape | None:
-    """The sharing key of a subscription, or None if it must run on its own.
+    """The sharing key of a subscription by principal, or None if it runs on its own.
 
-    `fields` are the root fields whose result depends only on their arguments
-    (the composition root names them); any other document runs on its own.
+    `fields` are the root fields that may share (the composition root names
+    them): a set names public ones, a mapping gives each the view its run
+    executes as for a caller (ViewOf). The view is part of the key, so callers
+    who see differently never share; any other document runs on its own.
     """
     if len(query) <= _CACHED_QUERY_CHARS:
         analysis = _analysed(query, frozenset(fields))
@@ -73,16 +92,21 @@ def shape_of(
         analysis = None if document is None else _shareable(document, fields)
     if analysis is None:
         return None
-    shareable, after_variable = analysis
-    if not shareable:
+    field, after_variable = analysis
+    if field is None:
+        return None
+    view = fields[field](principal) if isinstance(fields, Mapping) else ANONYMOUS
+    if view is None:
         return None
     shared_variables = {
         k: v for k, v in (variables or {}).items() if k != after_variable
     }
     key = json.dumps(
-        [query, operation_name, shared_variables], sort_keys=True, default=str
+        [query, operation_name, shared_variables, repr(view)],
+        sort_keys=True,
+        default=str,
     )
-    return Shape(key, after_variable, query, shared_variables, operation_name)
+    return Shape(key, after_variable, query, shared_variables, operation_name, view)
 
 
 # A reconnect storm sends the same few documents thousands of times: walking
@@ -91,16 +115,20 @@ _CACHED_QUERY_CHARS = 16 * 1024
 
 
 @lru_cache(maxsize=256)  # at most 256 x 16 KiB of query text
-def _analysed(query: str, fields: frozenset[str]) -> tuple[bool, str | None] | None:
-    """(may share, the `after` variable) of a document; None if it does not parse."""
+def _analysed(
+    query: str, fields: frozenset[str]
+) -> tuple[str | None, str | None] | None:
+    """(the shared root field, the `after` variable); None if it does not parse."""
     document = _document(query)
     if document is None:
         return None
     return _shareable(document, fields)
 
 
-def _shareable(document: DocumentNode, fields: Set[str]) -> tuple[bool, str | None]:
-    no = (False, None)
+def _shareable(
+    document: DocumentNode, fields: Set[str] | Mapping[str, ViewOf]
+) -> tuple[str | None, str | None]:
+    no = (None, None)
     operations = [
         d for d in document.definitions if isinstance(d, OperationDefinitionNode)
     ]
@@ -125,4 +153,4 @@ def _shareable(document: DocumentNode, fields: Set[str]) -> tuple[bool, str | No
     visit(operation.selection_set, uses)
     if after_variable is not None and uses.names.count(after_variable) != 1:
         return no
-    return True, after_variable
+    return root.name.value, after_variable

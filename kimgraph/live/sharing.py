@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from typing import Any
 
 from strawberry.schema.base import BaseSchema
 
+from kimgraph.accounts.principals import ANONYMOUS, Principal
 from kimgraph.context import Context
 from kimgraph.live.group import Group
 from kimgraph.live.member import Member
-from kimgraph.live.shape import Shape, shape_of
+from kimgraph.live.shape import Shape, ViewOf, shape_of
 from kimgraph.live.stats import FanOutStats
 
 
 class Sharing:
     """The groups of one process."""
 
-    def __init__(self, schema: BaseSchema, fields: Set[str]) -> None:
+    def __init__(
+        self, schema: BaseSchema, fields: Set[str] | Mapping[str, ViewOf]
+    ) -> None:
         self.schema = schema
-        # The root fields that may share a run, as the resolvers declare them.
+        # The root fields that may share a run, as the resolvers declare them
+        # (a set: public ones; a mapping: each with its view, shape.ViewOf).
         self.fields = fields
         self.groups: dict[str, Group] = {}
         self.stats = FanOutStats()
@@ -31,10 +35,14 @@ class Sharing:
         return sum(len(group.members) for group in self.groups.values())
 
     def shape(
-        self, query: str, variables: dict[str, Any] | None, operation_name: str | None
+        self,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        principal: Principal = ANONYMOUS,
     ) -> Shape | None:
-        """The shape a subscription shares a run by, or None: it runs on its own."""
-        return shape_of(query, variables, operation_name, self.fields)
+        """The shape principal's subscription shares a run by; None: it runs alone."""
+        return shape_of(query, variables, operation_name, self.fields, principal)
 
     def join(self, shape: Shape, template: Context, member: Member) -> Group:
         """The running group of this shape (started if need be), member added."""

@@ -87,7 +87,10 @@ class LiveView(GraphQL[Context, None]):
         ):
             sharing = self.live.sharing
             shape = sharing.shape(
-                request_data.query, request_data.variables, request_data.operation_name
+                request_data.query,
+                request_data.variables,
+                request_data.operation_name,
+                context.principal,
             )
             if shape is not None:
                 variables = request_data.variables or {}

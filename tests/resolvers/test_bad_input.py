@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from websockets.asyncio.client import connect
 
 from kimgraph.app import create_app
@@ -23,6 +22,7 @@ from kimgraph.clock import FixedClock
 from kimgraph.cursors import CursorKind, encode_cursor, encode_event_cursor, encode_id
 from kimgraph.settings import Settings
 from tests.conftest import execute
+from tests.kimgraph.live.serving import serving
 from tests.people import Cast, snapshot
 
 QUERY_NODE = "query ($id: ID!) { node(id: $id) { id } }"
@@ -380,20 +380,8 @@ async def test_updating_with_a_time_that_names_no_instant_changes_nothing(
 async def ws_url(ketapang: str, clock: FixedClock) -> AsyncIterator[str]:
     """The app served by a real uvicorn in this event loop: its WebSocket URL."""
     app = create_app(Settings(database_url=ketapang), clock, manage_database=False)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, ws="websockets-sansio", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "uvicorn did not start"
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with serving(app) as (port, _):
         yield f"ws://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, DEADLINE_S)
 
 
 @pytest.mark.parametrize("position", [str(2**63), "1" + "0" * 30, *NOT_ASCII])

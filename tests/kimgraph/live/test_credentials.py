@@ -10,8 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import uvicorn
-from starlette.routing import WebSocketRoute
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -23,11 +21,10 @@ from kimgraph.clock import FixedClock, SystemClock
 from kimgraph.live.credentials import CredentialCheck
 from kimgraph.setting_values import SettingsError
 from kimgraph.settings import Settings
-from kimgraph.view import GraphQLView
 from tests.conftest import QueryLog
+from tests.kimgraph.live.serving import DEADLINE_S, serving
 from tests.people import PASSWORD, Cast
 
-DEADLINE_S = 30.0
 QUERY_ME = "{ me { username role } }"
 ADMIN = {"me": {"username": "diskominfo", "role": "ADMIN"}}
 OFFICER = {"me": {"username": "camat_delta_pawan", "role": "OFFICER"}}
@@ -48,26 +45,9 @@ async def served(ketapang: str, clock: FixedClock) -> AsyncIterator[Served]:
     # The lifespan stays off: the test runs the check itself, and the lifespan
     # would tune this process's garbage collector.
     app = create_app(Settings(database_url=ketapang), clock, manage_database=False)
-    view = next(
-        route.endpoint for route in app.routes if isinstance(route, WebSocketRoute)
-    )
-    assert isinstance(view, GraphQLView)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, ws="websockets-sansio", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "uvicorn did not start"
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    check = CredentialCheck(clock, view.connections, interval=3600)
-    try:
+    async with serving(app) as (port, view):
+        check = CredentialCheck(clock, view.connections, interval=3600)
         yield Served(f"ws://127.0.0.1:{port}/graphql", check)
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, DEADLINE_S)
-        await view.live.pinger.close()
 
 
 async def signed_in(served: Served, headers: dict[str, str]) -> ClientConnection:

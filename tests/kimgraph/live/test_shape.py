@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from kimgraph.accounts.principals import ANONYMOUS, Principal, Role
+from kimgraph.api import SHAREABLE_FIELDS
 from kimgraph.live import shape as shape_module
 from kimgraph.live.shape import shape_of
 
@@ -89,3 +92,70 @@ def test_sharing_keeps_no_document_behind_a_1_mb_comment() -> None:
     assert all(shape is not None for shape in shapes)
     assert (len(documents), documents.total_bytes) == before
     assert documents.max_total_bytes == 8 * 1024 * 1024
+
+
+ASPIRATION_EVENTS = """
+subscription ($ticket: String, $after: String) {
+  aspirationEvents(ticket: $ticket, after: $after) { cursor kind }
+}
+"""
+PARTNER = Principal(
+    role=Role.PARTNER, region_code="61.04.16", display_name="Aplikasi A", api_key_id=1
+)
+
+
+def test_partner_keys_of_one_region_share_aspiration_events_as_their_view() -> None:
+    # given: two keys of Delta Pawan, one of Benua Kayong, the same document
+    same_region = replace(PARTNER, display_name="Aplikasi B", api_key_id=2)
+    elsewhere = replace(PARTNER, region_code="61.04.18", api_key_id=3)
+    # when
+    first, second, other = (
+        shape_of(ASPIRATION_EVENTS, {"after": "x"}, None, SHAREABLE_FIELDS, p)
+        for p in (PARTNER, same_region, elsewhere)
+    )
+    # then: one key per region; the run executes as the region's keys, as no key
+    assert first is not None
+    assert second is not None
+    assert other is not None
+    assert first == second
+    assert other.key != first.key
+    assert first.principal == Principal(
+        role=Role.PARTNER,
+        region_code="61.04.16",
+        display_name="partner keys of 61.04.16",
+    )
+    assert other.principal.region_code == "61.04.18"
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        Principal(role=Role.OFFICER, region_code="61.04.16", account_id=1),
+        Principal(role=Role.ADMIN, region_code="61.04", account_id=2),
+        Principal(role=Role.KIM, region_code="61.04.16.2006", account_id=3, kim_id=1),
+        # a partner principal that carries anything of an account is no key's
+        replace(PARTNER, kim_id=1),
+        replace(PARTNER, unit_ids=frozenset({1})),
+    ],
+)
+def test_accounts_follow_aspiration_events_on_their_own(principal: Principal) -> None:
+    assert shape_of(ASPIRATION_EVENTS, {}, None, SHAREABLE_FIELDS, principal) is None
+
+
+def test_anonymous_ticket_followers_share_and_boards_share_whoever_asks() -> None:
+    # given
+    ticket = {"ticket": "ASP-6104-2026-ABCDEFGH"}
+    officer = Principal(role=Role.OFFICER, region_code="61.04.16", account_id=1)
+    # when
+    anonymous = shape_of(ASPIRATION_EVENTS, ticket, None, SHAREABLE_FIELDS)
+    partner = shape_of(ASPIRATION_EVENTS, ticket, None, SHAREABLE_FIELDS, PARTNER)
+    board = shape_of(BOARD, {"region": "61.04"}, None, SHAREABLE_FIELDS, officer)
+    public_board = shape_of(BOARD, {"region": "61.04"}, None, SHAREABLE_FIELDS)
+    # then: views differ, so keys do; a public field's view is everyone's
+    assert anonymous is not None
+    assert partner is not None
+    assert anonymous.principal == ANONYMOUS
+    assert partner.key != anonymous.key
+    assert board is not None
+    assert board == public_board
+    assert board.principal == ANONYMOUS
