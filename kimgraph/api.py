@@ -29,6 +29,7 @@ from kimgraph.documents import CachedParsing, DocumentCache
 from kimgraph.errors import QueryTimeoutError
 from kimgraph.graphql_http import is_request_error
 from kimgraph.input_text import RefuseUnstorableText
+from kimgraph.leaf_fields import LeafFields
 from kimgraph.loaders import Loaders
 from kimgraph.memory import EventExecutor
 from kimgraph.persisted import PersistedQueries, query_store
@@ -187,6 +188,12 @@ class Subscription(AnnouncementSubscriptions, AspirationSubscriptions):
 SHAREABLE_FIELDS = {**SHAREABLE_ANNOUNCEMENT_FIELDS, **SHAREABLE_ASPIRATION_FIELDS}
 
 
+class Executor(LeafFields, EventExecutor):
+    """graphql-core's executor as KIMgraph runs it: plain leaf fields directly
+    (kimgraph.leaf_fields), loaders and memo per subscription event
+    (kimgraph.memory)."""
+
+
 class FreshLoaders(SchemaExtension):
     """A new set of DataLoaders per operation, also on a long-lived WebSocket.
 
@@ -326,7 +333,7 @@ def build_schema(settings: Settings) -> Schema:
         config=StrawberryConfig(batching_config={"max_operations": settings.max_batch}),
         # FreshLoaders gives each operation its loaders, this each subscription
         # event (kimgraph.loaders).
-        execution_context_class=EventExecutor,  # PerEventLoaders, and no leak
+        execution_context_class=Executor,
         extensions=[
             ApiErrors,
             FreshLoaders,

@@ -17,6 +17,7 @@ from kimgraph.announcements.queries import (
 from kimgraph.announcements.visibility import Reader
 from kimgraph.context import Info
 from kimgraph.cursors import CursorKind, decode_cursor, decode_id, key_id
+from kimgraph.errors import InvalidArgumentError, InvalidCursorError
 from kimgraph.events import log
 from kimgraph.events.log import EventRecord
 from kimgraph.live.hub import Delivery
@@ -127,13 +128,15 @@ class AnnouncementQueries:
             active_only=active_only,
             reader=Reader.of(info.context.principal),
         )
-        await require_region(where.region)
-        page = await board_page(
-            where,
-            info.context.clock.now(),
-            decode_cursor(CursorKind.ANNOUNCEMENT, after, read_page_key),
-            page_size(first),
-        )
+        try:
+            after_key = decode_cursor(CursorKind.ANNOUNCEMENT, after, read_page_key)
+            limit = page_size(first)
+        except (InvalidArgumentError, InvalidCursorError):
+            # An unknown region is the error to report, before a bad argument.
+            await require_region(where.region)
+            raise
+        # board_page reads the region too: NotFoundError if there is none.
+        page = await board_page(where, info.context.clock.now(), after_key, limit)
         return AnnouncementConnection.of(page)
 
 

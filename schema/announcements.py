@@ -11,6 +11,7 @@ import strawberry
 
 from kimgraph import announcements, models
 from kimgraph.announcements.queries import BoardPage, page_key
+from kimgraph.announcements.records import AnnouncementRecord
 from kimgraph.context import Info
 from kimgraph.cursors import (
     CursorKind,
@@ -81,7 +82,7 @@ class AnnouncementEventKind(enum.Enum):
 
 @strawberry.type(description="Information published for regions and all below them.")
 class Announcement(Node):
-    row: strawberry.Private[models.Announcement]
+    row: strawberry.Private[AnnouncementRecord]
     preloaded_targets: strawberry.Private[tuple[str, ...] | None]
 
     @strawberry.field(description="Opaque global id; pass it to `node(id:)`.")
@@ -157,7 +158,7 @@ class Announcement(Node):
 
     @classmethod
     def from_model(
-        cls, row: models.Announcement, targets: Sequence[str] | None = None
+        cls, row: AnnouncementRecord, targets: Sequence[str] | None = None
     ) -> Self:
         """This type around a row (and its target codes, if already loaded)."""
         return cls(row=row, preloaded_targets=tuple(targets) if targets else None)

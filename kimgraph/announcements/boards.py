@@ -7,16 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise import Tortoise
-
 from kimgraph.announcements.queries import (
     BoardPage,
     PageKey,
-    announcements_by_ids,
+    records_by_ids,
     shown_codes,
 )
 from kimgraph.announcements.visibility import PUBLIC, Reader
 from kimgraph.events import log
+from kimgraph.statements import Bound, default_connection
 
 # A board binds at most 33 values (a view of its own: 11; itself: 2; 4 codes: 3
 # each as pairs and 2 each as shows), so this many stay under what one statement
@@ -185,7 +184,7 @@ async def boards_by_keys(keys: Sequence[BoardKey]) -> dict[BoardKey, BoardPage]:
             total = fetched.totals.get(n, 0)
             pages[key] = (after[: key.limit], len(after) > key.limit, total)
     ids = sorted({i for shown, _, _ in pages.values() for i in shown})
-    rows = await announcements_by_ids(ids) if ids else {}
+    rows = await records_by_ids(ids)
     return {
         key: BoardPage(position, [rows[i] for i in shown], has_next, total)
         for key, (shown, has_next, total) in pages.items()
@@ -194,8 +193,8 @@ async def boards_by_keys(keys: Sequence[BoardKey]) -> dict[BoardKey, BoardPage]:
 
 async def fetch_boards(keys: Sequence[BoardKey]) -> Fetched:
     """Each board's first limit + 1 ids after its cursor, and its total: one read."""
-    conn = Tortoise.get_connection("default")
-    sql, values = _statement(keys, str(conn.capabilities.dialect))
+    conn = default_connection()
+    sql, values = _statement(keys, Bound.of(conn))
     shown: defaultdict[int, list[int]] = defaultdict(list)
     totals = {}
     for row in await conn.execute_query_dict(sql, values):
@@ -207,7 +206,7 @@ async def fetch_boards(keys: Sequence[BoardKey]) -> Fetched:
     return Fetched(dict(shown), totals)
 
 
-def _statement(keys: Sequence[BoardKey], dialect: str) -> tuple[str, list[object]]:
+def _statement(keys: Sequence[BoardKey], bind: Bound) -> tuple[str, list[object]]:
     views: dict[tuple[bool, PageKey | None, int, Reader], int] = {}
     times: defaultdict[int, list[datetime]] = defaultdict(list)
     pairs: dict[tuple[int, str], int] = {}
@@ -218,7 +217,6 @@ def _statement(keys: Sequence[BoardKey], dialect: str) -> tuple[str, list[object
         times[view].append(key.now)
         for code in shown_codes(key.region):
             shows.append((board, pairs.setdefault((view, code), len(pairs))))
-    bind = _Bound(dialect)
     view_rows = []
     for (active_only, after, limit, reader), view in views.items():
         priority, valid_from, row_id = after or (None, None, None)
@@ -255,27 +253,3 @@ def _statement(keys: Sequence[BoardKey], dialect: str) -> tuple[str, list[object
         shows=", ".join(show_rows),
     )
     return sql, bind.values
-
-
-class _Bound:
-    """The values a statement binds, and the numbered placeholder of each.
-
-    The statement names its inputs more than once; numbered placeholders let
-    each name the same values.
-    """
-
-    def __init__(self, dialect: str) -> None:
-        self.values: list[object] = []
-        self._postgres = dialect == "postgres"
-
-    def row(self, *typed: tuple[object, str]) -> str:
-        """A VALUES row binding each value, with its PostgreSQL type."""
-        return f"({', '.join(self.value(value, kind) for value, kind in typed)})"
-
-    def value(self, value: object, postgres_type: str) -> str:
-        """The placeholder of a newly bound value."""
-        self.values.append(value)
-        n = len(self.values)
-        # PostgreSQL cannot infer the type of a parameter in a VALUES list (it
-        # guesses text); SQLite compares by value and needs no type.
-        return f"${n}::{postgres_type}" if self._postgres else f"?{n}"

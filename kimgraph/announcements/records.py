@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from kimgraph import models
 from kimgraph.events import log
@@ -29,7 +31,67 @@ class EventKind(enum.StrEnum):
     EXPIRED = "EXPIRED"
 
 
-def status_of(row: models.Announcement, now: datetime) -> Status:
+class AnnouncementRecord(Protocol):
+    """An announcement's columns: an ORM row, or an AnnouncementRow."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def category(self) -> models.AnnouncementCategory: ...
+    @property
+    def priority(self) -> models.AnnouncementPriority: ...
+    @property
+    def kim_id(self) -> int | None: ...
+    @property
+    def publisher_id(self) -> int | None: ...
+    @property
+    def published_by(self) -> str: ...
+    @property
+    def valid_from(self) -> datetime: ...
+    @property
+    def valid_until(self) -> datetime | None: ...
+    @property
+    def withdrawn_at(self) -> datetime | None: ...
+    @property
+    def withdraw_reason(self) -> str | None: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementRow:
+    """An announcement read for display in SQL, without the ORM's cost per row.
+
+    Lists read many (kimgraph.announcements.queries, "Rows without the ORM");
+    changes go through models.Announcement.
+    """
+
+    id: int
+    title: str
+    body: str
+    category: models.AnnouncementCategory
+    priority: models.AnnouncementPriority
+    kim_id: int | None
+    publisher_id: int | None
+    published_by: str
+    valid_from: datetime
+    valid_until: datetime | None
+    withdrawn_at: datetime | None
+    withdraw_reason: str | None
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def status_of(row: AnnouncementRecord, now: datetime) -> Status:
     """The status at `now`."""
     if row.withdrawn_at is not None:
         return Status.WITHDRAWN

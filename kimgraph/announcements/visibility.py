@@ -13,11 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.expressions import Q, Subquery
-
 from kimgraph import models
 from kimgraph.accounts.principals import Principal, Role
 from kimgraph.regions.codes import is_within
+from kimgraph.statements import Bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,19 +56,22 @@ class Reader:
         """Whether this reader may read row at now: public from validFrom on."""
         return row.valid_from <= now or self.sees_scheduled(row, targets)
 
-    def readable(self, now: datetime) -> Q:
-        """The ORM condition of may_read, for lists."""
-        condition = Q(valid_from__lte=now)
+    def readable(self, bind: Bound, now: str) -> str:
+        """SQL: may_read of announcement `a`, `now` a bound instant, for lists."""
+        condition = [f"a.valid_from <= {now}"]
         if self.kim_id is not None:
-            condition |= Q(kim_id=self.kim_id)
+            condition.append(f"a.kim_id = {bind.value(self.kim_id, 'integer')}")
         if self.account_id is not None:
-            condition |= Q(publisher_id=self.account_id)
+            account = bind.value(self.account_id, "integer")
+            condition.append(f"a.publisher_id = {account}")
         if self.scope is not None:
-            mine = models.AnnouncementTarget.filter(
-                Q(region_id=self.scope) | Q(region_id__startswith=self.scope + ".")
-            ).values("announcement_id")
-            condition |= Q(id__in=Subquery(mine))
-        return condition
+            scope = bind.value(self.scope, "text")
+            condition.append(
+                "a.id IN (SELECT mine.announcement_id FROM announcement_target AS "
+                f"mine WHERE mine.region_id = {scope} "
+                f"OR mine.region_id LIKE {scope} || '.%')"
+            )
+        return f"({' OR '.join(condition)})"
 
 
 PUBLIC = Reader()

@@ -17,6 +17,7 @@ from kimgraph.cursors import encode_event_cursor
 from kimgraph.errors import ApiError
 from kimgraph.events.bus import Doorbell
 from kimgraph.regions.codes import is_within
+from kimgraph.statements import default_connection
 
 # Held per transaction on PostgreSQL so that event ids are assigned in commit
 # order: a serial id taken by a transaction that commits later would let a
@@ -121,14 +122,27 @@ async def append(
     return EventRecord.from_model(row)
 
 
+# The two columns position_of() reads, for a statement that reads the position
+# with other things (kimgraph.announcements.queries.board_page) and for position().
+POSITION_COLUMNS = (
+    "(SELECT MAX(id) FROM event) AS log_newest, "
+    "(SELECT pruned_through FROM event_log_state WHERE id = 1) AS log_pruned"
+)
+
+
+def position_of(newest: int | None, pruned: int | None) -> int:
+    """The position from POSITION_COLUMNS: the newest id, or what was pruned.
+
+    A quiet region can see its whole log pruned: the position must not fall
+    back below what was pruned, or every new cursor would be expired.
+    """
+    return max(int(newest or 0), int(pruned or 0))
+
+
 async def position() -> int:
     """The id of the newest committed event, even if retention removed it."""
-    result = await models.Event.all().annotate(top=Max("id")).values_list("top")
-    newest = int(result[0][0] or 0) if result else 0
-    # A quiet region can see its whole log pruned: the position must not fall
-    # back below what was pruned, or every new cursor would be expired.
-    state = await models.EventLogState.get_or_none(id=1)
-    return max(newest, state.pruned_through if state is not None else 0)
+    _, rows = await default_connection().execute_query(f"SELECT {POSITION_COLUMNS}")
+    return position_of(rows[0][0], rows[0][1])
 
 
 async def check_cursor(event_id: int) -> None:

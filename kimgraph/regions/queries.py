@@ -28,11 +28,16 @@ async def children_by_codes(codes: Sequence[str]) -> dict[str, list[models.Regio
     return grouped
 
 
+def no_such_region(code: str) -> NotFoundError:
+    """The error for a well-formed code that names no region."""
+    return NotFoundError(f"there is no region with code {code}")
+
+
 async def require_region(code: str) -> models.Region:
     """The region with this well-formed code; NotFoundError if there is none."""
     row = await models.Region.get_or_none(code=validate(code))
     if row is None:
-        raise NotFoundError(f"there is no region with code {code}")
+        raise no_such_region(code)
     return row
 
 

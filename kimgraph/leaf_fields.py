@@ -1,0 +1,329 @@
+"""Plain leaf fields resolved without the per-field machinery around them.
+
+graphql-core runs every field through a resolve-info object, argument
+coercion and value completion, and Strawberry wraps each resolver in an Info,
+argument conversion and the extension chain. For a field that reads an
+attribute or calls a synchronous method of its object and returns a scalar or
+an enum, that is most of its cost: a board's 20 announcements of 9 such
+fields spent about half of a cold query's CPU there (docs/performance.md,
+"The HTTP read path"). LeafFields resolves those fields directly, with the
+same result, the same coercion and the same errors; every other field takes
+graphql-core's path unchanged.
+
+A plain leaf field (decided once per schema field, `plain_leaf`): no
+arguments declared or written, no directives written on it, no field
+extensions (so no permission classes), not async, its resolver taking at most
+`self` and `info`, and a scalar or enum type (nullable or not). Schema
+extensions that wrap resolvers (a `resolve` hook, graphql-core middleware)
+turn the shortcut off for the whole operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from operator import attrgetter
+from typing import Any, cast
+
+from graphql import (
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import to_nodes
+from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
+
+# Strawberry's link from a GraphQLField to its StrawberryField.
+DEFINITION = "strawberry-definition"
+
+
+@dataclass(frozen=True, slots=True)
+class LeafStep:
+    """How to resolve and complete one plain leaf field."""
+
+    field_name: str
+    field_def: GraphQLField
+    leaf: GraphQLLeafType
+    non_null: bool
+    # The value from the source; or, for a resolver asking for `info`, from
+    # the source and that Info.
+    resolve: Callable[[Any], Any] | None
+    resolve_with_info: Callable[[Any, Any], Any] | None
+
+
+def plain_leaf(field_name: str, field_def: GraphQLField) -> LeafStep | None:
+    """The step of a schema field if it is a plain leaf field, else None."""
+    definition = field_def.extensions.get(DEFINITION)
+    if not isinstance(definition, StrawberryField) or field_def.args:
+        return None
+    if definition.extensions or definition.is_async:
+        return None
+    return_type: GraphQLOutputType = field_def.type
+    non_null = isinstance(return_type, GraphQLNonNull)
+    leaf = (
+        return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+    )
+    if not is_leaf_type(leaf):
+        return None
+    resolver = definition.base_resolver
+    if resolver is None:  # an attribute, read as Strawberry reads it
+        default, name = definition.default_resolver, definition.python_name
+        read = attrgetter(name) if default is getattr else partial(_read, default, name)
+        return LeafStep(field_name, field_def, leaf, non_null, read, None)
+    func = resolver.wrapped_func
+    if (
+        resolver.root_parameter is not None
+        or resolver.parent_parameter is not None
+        or resolver.self_parameter is None
+        or not callable(func)
+    ):
+        return None
+    info_parameter = resolver.info_parameter
+    if info_parameter is None:
+        return LeafStep(field_name, field_def, leaf, non_null, func, None)
+    with_info = partial(_call_with_info, func, info_parameter.name)
+    return LeafStep(field_name, field_def, leaf, non_null, None, with_info)
+
+
+def _read(default: Callable[[Any, str], Any], name: str, source: Any) -> Any:
+    return default(source, name)
+
+
+def _call_with_info(func: Callable[..., Any], name: str, source: Any, info: Any) -> Any:
+    return func(source, **{name: info})
+
+
+# What an object's fields are when all are plain leaf fields: (response name,
+# field group, step) each, in the order of the selection set.
+ObjectSteps = list[tuple[str, FieldDetailsList, LeafStep]]
+
+
+class LeafFields(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, with plain leaf fields resolved directly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._reset_memo()
+
+    def _reset_memo(self) -> None:
+        # Each group is kept with its steps so that its id is not reused
+        # meanwhile (as graphql-core's own memo of collected fields does).
+        self._leaf_steps: dict[int, tuple[FieldDetailsList, LeafStep | None]] = {}
+        self._object_steps: dict[int, tuple[Any, ObjectSteps | None]] = {}
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        # A memo of its own per event, as for graphql-core's own memo
+        # (kimgraph.memory.EventExecutor): a shared one would keep every
+        # event's field groups alive for as long as the subscription.
+        executor = cast(LeafFields, super().build_per_event_executor(payload))
+        executor._reset_memo()
+        return executor
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        """An object all of whose selected fields are plain leaves in one loop."""
+        steps = self._steps_of_object(parent_type, grouped_field_set)
+        if steps is None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        pending: list[str] = []
+        try:
+            for response_name, field_details_list, step in steps:
+                result = self._leaf(
+                    step, parent_type, source_value, field_details_list,
+                    Path(path, response_name, parent_type.name)
+                    if step.resolve is None else _LazyPath(path, response_name,
+                    parent_type.name), position_context,
+                )  # fmt: skip
+                results[response_name] = result
+                if self.is_awaitable(result):
+                    pending.append(response_name)
+        except Exception:
+            # As graphql-core's execute_fields: others' awaitables may fail too.
+            if pending:
+                self.settle_in_background([results[name] for name in pending])
+            raise
+        if not pending:
+            return results
+        return _gathered(results, pending)
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        step = self._leaf_step(parent_type, field_details_list)
+        if step is None:
+            return super().execute_field(
+                parent_type, source, field_details_list, path, position_context
+            )
+        return self._leaf(
+            step, parent_type, source, field_details_list, path, position_context
+        )
+
+    def _leaf(
+        self,
+        step: LeafStep,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Any,
+        position_context: Any,
+    ) -> Any:
+        """A plain leaf field's value, completed as graphql-core completes it."""
+        return_type = step.field_def.type
+        try:
+            if step.resolve is not None:
+                value = step.resolve(source)
+            else:
+                info = self._info(step, parent_type, field_details_list, path)
+                value = cast(Callable[[Any, Any], Any], step.resolve_with_info)(
+                    source, info
+                )
+            if isinstance(value, Exception):
+                raise value
+            if value is None or value is Undefined:
+                if step.non_null:
+                    raise TypeError(
+                        "Cannot return null for non-nullable field"
+                        f" {parent_type.name}.{step.field_name}."
+                    )
+                return None
+            if self.is_awaitable(value):  # a synchronous resolver said otherwise
+                path = _path(path)
+                raw = self.build_resolve_info(
+                    step.field_def, to_nodes(field_details_list), parent_type, path
+                )
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, raw, path, value,
+                    position_context,
+                )  # fmt: skip
+            coerced = step.leaf.coerce_output_value(value)
+            if coerced is Undefined or coerced is None:
+                return self.complete_leaf_value(step.leaf, value)  # its TypeError
+            return coerced
+        # Any error becomes this field's error, as graphql-core's execute_field does.
+        except Exception as raw_error:  # noqa: BLE001
+            self.handle_field_error(
+                raw_error, return_type, field_details_list, _path(path)
+            )
+            return None
+
+    def _info(
+        self,
+        step: LeafStep,
+        parent_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        """The Info Strawberry would give the resolver."""
+        raw = self.build_resolve_info(
+            step.field_def, to_nodes(field_details_list), parent_type, path
+        )
+        strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
+        return strawberry_schema.config.info_class(
+            _raw_info=raw, _field=step.field_def.extensions[DEFINITION]
+        )
+
+    def _leaf_step(
+        self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> LeafStep | None:
+        """The step of this field group if it is a plain leaf field, else None.
+
+        Remembered per field group for this operation (a list's items share
+        their groups) and per schema field for the schema's life.
+        """
+        known = self._leaf_steps.get(id(field_details_list))
+        if known is not None:
+            return known[1]
+        step = None
+        node = field_details_list[0].node
+        if not (self._resolvers_wrapped() or node.arguments or node.directives):
+            field_name = node.name.value
+            steps = _schema_steps(self.schema)
+            key = (parent_type.name, field_name)
+            if key not in steps:
+                field_def = self.schema.get_field(parent_type, field_name)
+                steps[key] = plain_leaf(field_name, field_def) if field_def else None
+            step = steps[key]
+        self._leaf_steps[id(field_details_list)] = (field_details_list, step)
+        return step
+
+    def _steps_of_object(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> ObjectSteps | None:
+        """The steps of every selected field, if all are plain leaves; else None."""
+        known = self._object_steps.get(id(grouped_field_set))
+        if known is not None:
+            return known[1]
+        steps: ObjectSteps | None = []
+        for response_name, field_details_list in grouped_field_set.items():
+            step = self._leaf_step(parent_type, field_details_list)
+            if step is None or steps is None:
+                steps = None
+                continue
+            steps.append((response_name, field_details_list, step))
+        self._object_steps[id(grouped_field_set)] = (grouped_field_set, steps)
+        return steps
+
+    def _resolvers_wrapped(self) -> bool:
+        """Whether schema extensions wrap resolvers (a `resolve` hook).
+
+        Strawberry passes a manager always, with middleware only for those.
+        """
+        manager = self.middleware_manager
+        return manager is not None and bool(manager.middlewares)
+
+
+class _LazyPath:
+    """A field's path, made only if an error or an Info needs it."""
+
+    __slots__ = ("key", "prev", "typename")
+
+    def __init__(self, prev: Path | None, key: str, typename: str) -> None:
+        self.prev, self.key, self.typename = prev, key, typename
+
+
+def _path(path: Path | _LazyPath) -> Path:
+    if isinstance(path, _LazyPath):
+        return Path(path.prev, path.key, path.typename)
+    return path
+
+
+async def _gathered(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+    """The results once their awaitables settled (graphql-core's get_results)."""
+    if len(pending) == 1:
+        results[pending[0]] = await results[pending[0]]
+        return results
+    settled = await gather_with_cancel(*(results[name] for name in pending))
+    results.update(zip(pending, settled, strict=True))
+    return results
+
+
+def _schema_steps(schema: Any) -> dict[tuple[str, str], LeafStep | None]:
+    """The steps of a schema's fields, kept on the schema (it outlives requests)."""
+    steps: dict[tuple[str, str], LeafStep | None] | None = getattr(
+        schema, "_kimgraph_leaf_steps", None
+    )
+    if steps is None:
+        steps = {}
+        schema._kimgraph_leaf_steps = steps
+    return steps
