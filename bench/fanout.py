@@ -40,6 +40,7 @@ and one subscriber replaying 10,000 missed events.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import asyncio
 import base64
 import contextlib
@@ -1234,6 +1235,24 @@ def serve_monitored(port: int) -> int:
 
     settings = Settings.from_env()
     run_closing(prepare_database(settings))
+    profile_path = os.environ.get("BENCH_SERVER_CPROFILE")
+    if profile_path:
+        # cProfile of the whole serving process, written when it exits;
+        # uvicorn raises the SIGTERM it caught again once it has shut down.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            _serve_monitored(port, settings.ws_max_bytes)
+        finally:
+            profiler.disable()
+            profiler.dump_stats(profile_path)
+        return 0
+    _serve_monitored(port, settings.ws_max_bytes)
+    return 0
+
+
+def _serve_monitored(port: int, ws_max_bytes: int) -> None:
     uvicorn.run(
         "bench.fanout:create_monitored_app",
         factory=True,
@@ -1244,10 +1263,9 @@ def serve_monitored(port: int) -> int:
         ws_ping_interval=15,
         ws_ping_timeout=20,
         ws_per_message_deflate=False,
-        ws_max_size=settings.ws_max_bytes,
+        ws_max_size=ws_max_bytes,
         proxy_headers=True,
     )
-    return 0
 
 
 def monitor_worst(path: Path, start: float, end: float) -> tuple[float, float]:
@@ -1287,6 +1305,9 @@ class StormResult:
     live: Round | None = None
     bare: PhaseResult | None = None
     single_s: float = 0.0
+    # The server's loop thread during the single replay: on a CPU, waiting.
+    single_cpu_s: float = 0.0
+    single_wait_s: float = 0.0
 
     @property
     def ratio(self) -> float:
@@ -1437,12 +1458,16 @@ async def measure_storm(
     )
     try:
         single.start_round(SINGLE_MISSED, 1)
+        ran, waited = server.cpu_ns()
         started = time.perf_counter()
         await connect_all(single, 1)
         if not await _wait_for_everyone(single, ROUND_TIMEOUT_S, ROUND_TIMEOUT_S):
             got = len(single.peers[0].arrivals)
             raise BenchError(f"the single subscriber got {got} of {SINGLE_MISSED}")
         result.single_s = single.done.result() - started
+        ran_after, waited_after = server.cpu_ns()
+        result.single_cpu_s = (ran_after - ran) / 1e9
+        result.single_wait_s = (waited_after - waited) / 1e9
         await asyncio.sleep(SETTLE_S)
         _check_failures(single)
         if len(single.peers[0].arrivals) != SINGLE_MISSED:
@@ -1451,7 +1476,8 @@ async def measure_storm(
             )
         _log(
             f"  one subscriber replayed {SINGLE_MISSED:,} events in "
-            f"{result.single_s:.2f} s"
+            f"{result.single_s:.2f} s (server CPU {result.single_cpu_s:.2f} s, "
+            f"waited for a CPU {result.single_wait_s:.2f} s)"
         )
     finally:
         await close_all(single)
@@ -1493,9 +1519,10 @@ def run_storm(args: argparse.Namespace) -> int:
         "| N | connected (s) | bare connected (s) | all caught up (s) | per s "
         "| KiB per live connection "
         "| worst loop lag (ms) | worst GC pause (ms) | first live event, last (ms) "
-        "| bare last (ms) | / bare | one replaying 10,000 (s) |"
+        "| bare last (ms) | / bare | one replaying 10,000 (s) "
+        "| its server CPU (s) | its wait for a CPU (s) |"
     )
-    print("|" + " ---: |" * 12)
+    print("|" + " ---: |" * 14)
     for r in results:
         assert r.live is not None
         assert r.bare is not None
@@ -1505,7 +1532,8 @@ def run_storm(args: argparse.Namespace) -> int:
             f"| {r.n / r.caught_up_s:,.0f} | {r.kib_per_connection:.1f} "
             f"| {r.worst_lag_s * 1e3:.0f} | {r.worst_gc_s * 1e3:.0f} "
             f"| {r.live.last * 1e3:.1f} | {r.bare.median(lambda x: x.last) * 1e3:.1f} "
-            f"| {r.ratio:.2f}x | {r.single_s:.2f} |"
+            f"| {r.ratio:.2f}x | {r.single_s:.2f} | {r.single_cpu_s:.2f} "
+            f"| {r.single_wait_s:.2f} |"
         )
     print()
     print("\n".join(machine_facts(True, os.getloadavg())))

@@ -15,13 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import inspect
 import json
 import logging
 import time
 from asyncio import FIRST_COMPLETED
-from typing import Any
+from collections.abc import AsyncGenerator
+from typing import Any, cast
 
+from graphql import ExecutionResult as GraphQLResult
+from graphql import subscribe
 from strawberry.schema.base import BaseSchema
+from strawberry.schema.schema import Schema
 from strawberry.types import ExecutionResult
 
 from kimgraph.accounts.principals import ANONYMOUS
@@ -29,7 +34,7 @@ from kimgraph.context import Context
 from kimgraph.live.event_outages import failed_to_load
 from kimgraph.live.member import Member
 from kimgraph.live.runs import LiveOnly, ReplayOnly
-from kimgraph.live.shape import Shape
+from kimgraph.live.shape import Shape, document_of
 from kimgraph.live.stats import FanOutStats
 
 logger = logging.getLogger("kimgraph.live.group")
@@ -105,7 +110,7 @@ class CatchUp:
         return written
 
 
-def encode_result(result: ExecutionResult) -> str:
+def encode_result(result: ExecutionResult | GraphQLResult) -> str:
     """A result as its members get it: compact JSON, once for all of them."""
     payload: dict[str, Any] = {"data": result.data}
     if result.errors:
@@ -259,15 +264,10 @@ class Group:
             self.context, stream_run=ReplayOnly(replayed.append, current.append)
         )
         try:
-            results = await self._schema.stream(
-                self.shape.query,
-                variable_values=variables,
-                context_value=context,
-                operation_name=self.shape.operation_name,
-            )
+            results = self._replayed(variables, context)
             async with contextlib.aclosing(results):
                 async for result in results:
-                    if not isinstance(result, ExecutionResult) or result.errors:
+                    if result is None or result.errors:
                         catch_up.failed = True
                         break
                     catch_up.frames.append((current[-1], encode_result(result), {}))
@@ -312,6 +312,49 @@ class Group:
                 if index % SLICE == SLICE - 1:
                     await asyncio.sleep(0)
 
+    async def _replayed(
+        self, variables: dict[str, Any], context: Context
+    ) -> AsyncGenerator[GraphQLResult | None, None]:
+        """The catch-up's results from graphql-core itself; None: it cannot start.
+
+        Not through Strawberry's stream: its extensions and result handling
+        ran per event (~20 % of a replay's CPU), and nothing of them applies
+        here. The group's own run parsed, validated and admitted this very
+        document already, a catch-up never sends an error (any error hands
+        its members back to their own runs, which report it), and its context
+        is the group's public one; each event still gets fresh loaders and its
+        plan (kimgraph.memory.EventExecutor).
+        """
+        schema = self._schema
+        assert isinstance(schema, Schema)
+        document = document_of(self.shape.query)
+        if document is None:
+            yield None
+            return
+        started = subscribe(
+            schema._schema,
+            document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=self.shape.operation_name,
+            executor_class=schema.execution_context_class,
+        )
+        results = await started if inspect.isawaitable(started) else started
+        if isinstance(results, GraphQLResult):
+            yield results
+            return
+        stream = cast(AsyncGenerator[GraphQLResult, None], results)
+        try:
+            async with contextlib.aclosing(stream):
+                async for result in stream:
+                    yield result
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - e.g. CURSOR_EXPIRED from the log
+            # Strawberry's stream turned such an error into a result: here too,
+            # so that the members' own runs report it, and log it if unexpected.
+            yield None
+
     def _bring_live(self, member: Member, catch_up: CatchUp) -> None:
         """Send a finished catch-up's frames to a member, then its own buffer."""
         if len(catch_up.frames) > member.outbox.size // 2:
@@ -334,14 +377,33 @@ class Group:
         member.go_live(catch_up.through)
 
     async def _paced(self, member: Member, catch_up: CatchUp) -> None:
+        """A long catch-up, half a queue per write, as the reader takes it.
+
+        Each slice goes out in one write (10,000 frames one by one cost a
+        system call and a framing each), and the next waits until nothing is
+        queued and the transport takes more (docs/live-delivery.md).
+        """
         sink = member.outbox
         limit = max(1, sink.size // 2)
-        for event_id, payload, frames in catch_up.frames:
+        frames = catch_up.frames
+        for start in range(0, len(frames), limit):
             if member not in self.resuming:
                 return
-            self.stats.deliveries += member.send(event_id, payload, frames)
-            if sink.waiting >= limit:
-                await sink.room()
+            chunk = [f for f in frames[start : start + limit] if f[0] > member.position]
+            if chunk:
+                encoded = [member.frame(payload, cache) for _, payload, cache in chunk]
+                wires = [wire for _, wire in encoded]
+                wire = (
+                    b"".join(w for w in wires if w is not None)
+                    if member.framed
+                    else None
+                )
+                sink.put_all([frame for frame, _ in encoded], wire)
+                member.position = chunk[-1][0]
+                self.stats.deliveries += len(chunk)
+            # The next slice waits for the socket, and lets the loop run.
+            await sink.room()
+            await asyncio.sleep(0)
         if member in self.resuming:
             self.resuming.discard(member)
             member.go_live(catch_up.through)
