@@ -40,10 +40,10 @@ and one subscriber replaying 10,000 missed events.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import asyncio
 import base64
 import contextlib
+import cProfile
 import gc
 import hashlib
 import json
