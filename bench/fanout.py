@@ -1201,14 +1201,19 @@ def create_monitored_app() -> Any:
 
 
 async def _monitor(path: Path) -> None:
-    worst_gc = [0.0]
-    gc_started = [0.0]
+    # The worst pass since the last line: wall time, the loop thread's CPU
+    # time in it (the rest is waiting for a CPU), its generation.
+    worst_gc = [0.0, 0.0, 0]
+    gc_started = [0.0, 0.0]
 
     def on_gc(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            gc_started[0] = time.perf_counter()
-        else:
-            worst_gc[0] = max(worst_gc[0], time.perf_counter() - gc_started[0])
+            gc_started[:] = [time.perf_counter(), time.thread_time()]
+            return
+        wall = time.perf_counter() - gc_started[0]
+        if wall > worst_gc[0]:
+            cpu = time.thread_time() - gc_started[1]
+            worst_gc[:] = [wall, cpu, info["generation"]]
 
     gc.callbacks.append(on_gc)
     loop = asyncio.get_running_loop()
@@ -1221,10 +1226,18 @@ async def _monitor(path: Path) -> None:
             now = loop.time()
             worst_lag = max(worst_lag, now - before - MONITOR_TICK_S)
             if now - last_write >= MONITOR_WRITE_S:
-                line = {"t": time.time(), "lag": worst_lag, "gc": worst_gc[0]}
+                gc_wall, gc_cpu, generation = worst_gc
+                line = {
+                    "t": time.time(),
+                    "lag": worst_lag,
+                    "gc": gc_wall,
+                    "gc_cpu": gc_cpu,
+                    "gc_gen": generation,
+                }
                 out.write(json.dumps(line) + "\n")
                 out.flush()
-                worst_lag, worst_gc[0], last_write = 0.0, 0.0, now
+                worst_lag, last_write = 0.0, now
+                worst_gc[:] = [0.0, 0.0, 0]
 
 
 def serve_monitored(port: int) -> int:
@@ -1268,16 +1281,29 @@ def _serve_monitored(port: int, ws_max_bytes: int) -> None:
     )
 
 
-def monitor_worst(path: Path, start: float, end: float) -> tuple[float, float]:
+@dataclass(slots=True)
+class Worst:
+    """The worst loop lag and GC pass a server's monitor wrote over a time."""
+
+    lag_s: float = 0.0
+    gc_s: float = 0.0
+    gc_cpu_s: float = 0.0
+    gc_generation: int = 0
+
+
+def monitor_worst(path: Path, start: float, end: float) -> Worst:
     """The worst loop lag and GC pause (s) the server wrote between two times."""
-    lag = pause = 0.0
+    worst = Worst()
     for line in path.read_text().splitlines():
         sample = json.loads(line)
         # A line covers the MONITOR_WRITE_S before its time.
         if start <= sample["t"] <= end + MONITOR_WRITE_S:
-            lag = max(lag, sample["lag"])
-            pause = max(pause, sample["gc"])
-    return lag, pause
+            worst.lag_s = max(worst.lag_s, sample["lag"])
+            if sample["gc"] > worst.gc_s:
+                worst.gc_s = sample["gc"]
+                worst.gc_cpu_s = sample["gc_cpu"]
+                worst.gc_generation = sample["gc_gen"]
+    return worst
 
 
 def _titles(peer: Peer) -> list[str]:
@@ -1302,6 +1328,8 @@ class StormResult:
     kib_per_connection: float = 0.0
     worst_lag_s: float = 0.0
     worst_gc_s: float = 0.0
+    worst_gc_cpu_s: float = 0.0
+    worst_gc_generation: int = 0
     live: Round | None = None
     bare: PhaseResult | None = None
     single_s: float = 0.0
@@ -1408,9 +1436,10 @@ async def measure_storm(
                     f"{STORM_MISSED} missed ones in order"
                 )
         await asyncio.sleep(2 * MONITOR_WRITE_S)
-        result.worst_lag_s, result.worst_gc_s = monitor_worst(
-            monitor, wall_start, wall_end
-        )
+        worst = monitor_worst(monitor, wall_start, wall_end)
+        result.worst_lag_s, result.worst_gc_s = worst.lag_s, worst.gc_s
+        result.worst_gc_cpu_s = worst.gc_cpu_s
+        result.worst_gc_generation = worst.gc_generation
         await wait_idle(server)
         result.kib_per_connection = (server.rss_kib() - rss_before) / n
         _log(
@@ -1418,7 +1447,9 @@ async def measure_storm(
             f"{result.caught_up_s:.2f} s after the first connect; "
             f"{result.kib_per_connection:.1f} KiB per connection live; worst loop "
             f"lag {result.worst_lag_s * 1e3:.0f} ms, worst GC pause "
-            f"{result.worst_gc_s * 1e3:.0f} ms"
+            f"{result.worst_gc_s * 1e3:.0f} ms (CPU "
+            f"{result.worst_gc_cpu_s * 1e3:.0f} ms, generation "
+            f"{result.worst_gc_generation})"
         )
         title = publisher.next_title()
         checked: list[bytes] = []
@@ -1518,11 +1549,12 @@ def run_storm(args: argparse.Namespace) -> int:
     print(
         "| N | connected (s) | bare connected (s) | all caught up (s) | per s "
         "| KiB per live connection "
-        "| worst loop lag (ms) | worst GC pause (ms) | first live event, last (ms) "
+        "| worst loop lag (ms) | worst GC pause (ms) | its CPU (ms), generation "
+        "| first live event, last (ms) "
         "| bare last (ms) | / bare | one replaying 10,000 (s) "
         "| its server CPU (s) | its wait for a CPU (s) |"
     )
-    print("|" + " ---: |" * 14)
+    print("|" + " ---: |" * 15)
     for r in results:
         assert r.live is not None
         assert r.bare is not None
@@ -1531,6 +1563,7 @@ def run_storm(args: argparse.Namespace) -> int:
             f"| {r.caught_up_s:.2f} "
             f"| {r.n / r.caught_up_s:,.0f} | {r.kib_per_connection:.1f} "
             f"| {r.worst_lag_s * 1e3:.0f} | {r.worst_gc_s * 1e3:.0f} "
+            f"| {r.worst_gc_cpu_s * 1e3:.0f}, {r.worst_gc_generation} "
             f"| {r.live.last * 1e3:.1f} | {r.bare.median(lambda x: x.last) * 1e3:.1f} "
             f"| {r.ratio:.2f}x | {r.single_s:.2f} | {r.single_cpu_s:.2f} "
             f"| {r.single_wait_s:.2f} |"
