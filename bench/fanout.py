@@ -1166,6 +1166,8 @@ SINGLE_MISSED = 10_000
 # The monitor's probe: a 10 ms sleep, and how late it wakes.
 MONITOR_TICK_S = 0.01
 MONITOR_WRITE_S = 0.25
+# The monitored server's own route: one full GC pass, timed (after the storm).
+FULL_GC_PATH = "/bench/full-gc"
 
 
 def board_subscription() -> str:
@@ -1195,9 +1197,33 @@ def create_monitored_app() -> Any:
     async def monitored(scope: Any, receive: Any, send: Any) -> None:
         if not started and scope["type"] != "lifespan":
             started.append(asyncio.create_task(_monitor(path)))
+        if scope["type"] == "http" and scope["path"] == FULL_GC_PATH:
+            await _full_gc(send)
+            return
         await app(scope, receive, send)
 
     return monitored
+
+
+async def _full_gc(send: Any) -> None:
+    """Answer with the CPU time (s) of one full collection, and what it looked at."""
+    tracked = len(gc.get_objects())
+    started = time.thread_time()
+    gc.collect()
+    body = json.dumps(
+        {"cpu": time.thread_time() - started, "tracked": tracked}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _monitor(path: Path) -> None:
@@ -1335,6 +1361,9 @@ class StormResult:
     worst_gc_s: float = 0.0
     # Per generation, the most CPU time one pass took.
     worst_gc_cpu_s: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    # One full collection with all N live: its CPU time, the objects not frozen.
+    full_gc_cpu_s: float = 0.0
+    full_gc_tracked: int = 0
     live: Round | None = None
     bare: PhaseResult | None = None
     single_s: float = 0.0
@@ -1475,6 +1504,13 @@ async def measure_storm(
             f"in {result.live.last * 1e3:.1f} ms (p50 "
             f"{result.live.percentile(50) * 1e3:.1f} ms)"
         )
+        full = json.loads((await http_request(server.port, "GET", FULL_GC_PATH)).body)
+        result.full_gc_cpu_s, result.full_gc_tracked = full["cpu"], full["tracked"]
+        _log(
+            f"  storm N={n:,}: one full GC pass with them all live took "
+            f"{result.full_gc_cpu_s * 1e3:.0f} ms of CPU over "
+            f"{result.full_gc_tracked:,} tracked objects"
+        )
     finally:
         await close_all(fleet)
     # One subscriber that missed SINGLE_MISSED events.
@@ -1554,11 +1590,12 @@ def run_storm(args: argparse.Namespace) -> int:
         "| KiB per live connection "
         "| worst loop lag (ms) | worst GC pause (ms) "
         "| most CPU in one GC pass, gen 0/1/2 (ms) "
+        "| a full GC pass with N live: CPU (ms), objects "
         "| first live event, last (ms) "
         "| bare last (ms) | / bare | one replaying 10,000 (s) "
         "| its server CPU (s) | its wait for a CPU (s) |"
     )
-    print("|" + " ---: |" * 15)
+    print("|" + " ---: |" * 16)
     for r in results:
         assert r.live is not None
         assert r.bare is not None
@@ -1568,6 +1605,7 @@ def run_storm(args: argparse.Namespace) -> int:
             f"| {r.n / r.caught_up_s:,.0f} | {r.kib_per_connection:.1f} "
             f"| {r.worst_lag_s * 1e3:.0f} | {r.worst_gc_s * 1e3:.0f} "
             f"| {_per_generation(r.worst_gc_cpu_s)} "
+            f"| {r.full_gc_cpu_s * 1e3:.0f}, {r.full_gc_tracked:,} "
             f"| {r.live.last * 1e3:.1f} | {r.bare.median(lambda x: x.last) * 1e3:.1f} "
             f"| {r.ratio:.2f}x | {r.single_s:.2f} | {r.single_cpu_s:.2f} "
             f"| {r.single_wait_s:.2f} |"
