@@ -6,17 +6,15 @@ stays bounded. Measured with bench/replay_memory.py and bench/fanout.py.
 
 - Start-up objects (modules, the schema, the region data) live as long as the
   process: `gc.freeze()` takes them out of every pass.
-- (10,000, 2, 50): a young pass looks at no more than ~10,000 new objects, a
-  middle one at no more than ~three times that, so neither grows with the
-  number of sockets. Issue 12's resume storm measured the former (10,000, 10,
-  10): its middle passes, up to ten young passes' survivors, took 52 ms of
-  CPU with 3,000 boards connecting and 212 ms with 10,000; with a middle
-  threshold of 2, 18 ms at 3,000 (docs/performance.md). The oldest threshold
-  of 50 keeps a full pass considered every ~1,000,000 new objects, as before.
-  A full pass also needs the objects promoted since the last one to exceed a
-  quarter of those it kept (CPython's rule): with thousands of idle sockets
-  alive it stays rare; it is the one pass whose pause grows with the live
-  heap (~150 tracked objects per board socket, ~0.3 s of CPU with 3,000).
+- (10,000, 10, 10): a young pass looks at no more than ~10,000 new objects, a
+  middle one at no more than ten times that, so neither grows with the number
+  of sockets (64 and 80 ms of CPU at most in the replay bench). Cyclic garbage
+  that outlived both waits for a full pass at most about a million new objects
+  (with the former (50,000, 20, 20), twenty million). A full pass also needs
+  the objects promoted since the last one to exceed a quarter of those it kept
+  (CPython's rule): with thousands of idle sockets alive it stays rare; it is
+  the one pass whose pause grows with the live heap (~150 tracked objects per
+  board socket: ~1 s of CPU with 10,000 connected, docs/performance.md).
 - Most of the memory issue 17 saw under replay (1.76 GB) was no garbage but a
   leak in graphql-core's subscription execution: EventExecutor below.
 
@@ -36,7 +34,7 @@ from kimgraph.loaders import PerEventLoaders
 
 logger = logging.getLogger("kimgraph.memory")
 
-THRESHOLDS: Final = (10_000, 2, 50)
+THRESHOLDS: Final = (10_000, 10, 10)
 PAUSE_WARNING_S: Final = 0.1
 
 
