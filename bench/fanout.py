@@ -47,6 +47,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import cProfile
 import gc
 import hashlib
 import json
@@ -1208,6 +1209,8 @@ SINGLE_MISSED = 10_000
 # The monitor's probe: a 10 ms sleep, and how late it wakes.
 MONITOR_TICK_S = 0.01
 MONITOR_WRITE_S = 0.25
+# The monitored server's own route: one full GC pass, timed (after the storm).
+FULL_GC_PATH = "/bench/full-gc"
 
 
 def board_subscription() -> str:
@@ -1237,20 +1240,51 @@ def create_monitored_app() -> Any:
     async def monitored(scope: Any, receive: Any, send: Any) -> None:
         if not started and scope["type"] != "lifespan":
             started.append(asyncio.create_task(_monitor(path)))
+        if scope["type"] == "http" and scope["path"] == FULL_GC_PATH:
+            await _full_gc(send)
+            return
         await app(scope, receive, send)
 
     return monitored
 
 
+async def _full_gc(send: Any) -> None:
+    """Answer with the CPU time (s) of one full collection, and what it looked at."""
+    tracked = len(gc.get_objects())
+    started = time.thread_time()
+    gc.collect()
+    body = json.dumps(
+        {"cpu": time.thread_time() - started, "tracked": tracked}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 async def _monitor(path: Path) -> None:
+    # Since the last line: the longest pass (wall time), and per generation
+    # the most CPU time of the loop thread in one pass (the rest of a pass's
+    # wall time is waiting for a CPU).
     worst_gc = [0.0]
-    gc_started = [0.0]
+    worst_cpu = [0.0, 0.0, 0.0]
+    gc_started = [0.0, 0.0]
 
     def on_gc(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            gc_started[0] = time.perf_counter()
-        else:
-            worst_gc[0] = max(worst_gc[0], time.perf_counter() - gc_started[0])
+            gc_started[:] = [time.perf_counter(), time.thread_time()]
+            return
+        generation = info["generation"]
+        worst_gc[0] = max(worst_gc[0], time.perf_counter() - gc_started[0])
+        cpu = time.thread_time() - gc_started[1]
+        worst_cpu[generation] = max(worst_cpu[generation], cpu)
 
     gc.callbacks.append(on_gc)
     loop = asyncio.get_running_loop()
@@ -1263,10 +1297,17 @@ async def _monitor(path: Path) -> None:
             now = loop.time()
             worst_lag = max(worst_lag, now - before - MONITOR_TICK_S)
             if now - last_write >= MONITOR_WRITE_S:
-                line = {"t": time.time(), "lag": worst_lag, "gc": worst_gc[0]}
+                line = {
+                    "t": time.time(),
+                    "lag": worst_lag,
+                    "gc": worst_gc[0],
+                    "gc_cpu": list(worst_cpu),
+                }
                 out.write(json.dumps(line) + "\n")
                 out.flush()
-                worst_lag, worst_gc[0], last_write = 0.0, 0.0, now
+                worst_lag, last_write = 0.0, now
+                worst_gc[0] = 0.0
+                worst_cpu[:] = [0.0, 0.0, 0.0]
 
 
 def serve_monitored(
@@ -1279,6 +1320,24 @@ def serve_monitored(
 
     settings = Settings.from_env()
     run_closing(prepare_database(settings))
+    profile_path = os.environ.get("BENCH_SERVER_CPROFILE")
+    if profile_path:
+        # cProfile of the whole serving process, written when it exits;
+        # uvicorn raises the SIGTERM it caught again once it has shut down.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            _serve_monitored(port, factory, settings.ws_max_bytes)
+        finally:
+            profiler.disable()
+            profiler.dump_stats(profile_path)
+        return 0
+    _serve_monitored(port, factory, settings.ws_max_bytes)
+    return 0
+
+
+def _serve_monitored(port: int, factory: str, ws_max_bytes: int) -> None:
     uvicorn.run(
         factory,
         factory=True,
@@ -1289,22 +1348,38 @@ def serve_monitored(
         ws_ping_interval=15,
         ws_ping_timeout=20,
         ws_per_message_deflate=False,
-        ws_max_size=settings.ws_max_bytes,
+        ws_max_size=ws_max_bytes,
         proxy_headers=True,
     )
-    return 0
 
 
-def monitor_worst(path: Path, start: float, end: float) -> tuple[float, float]:
-    """The worst loop lag and GC pause (s) the server wrote between two times."""
-    lag = pause = 0.0
+@dataclass(slots=True)
+class Worst:
+    """The worst loop lag and GC passes a server's monitor wrote over a time."""
+
+    lag_s: float = 0.0
+    gc_s: float = 0.0
+    # Per generation, the most CPU time one pass took.
+    gc_cpu_s: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+
+
+def monitor_worst(path: Path, start: float, end: float) -> Worst:
+    """The worst loop lag and GC passes the server wrote between two times."""
+    worst = Worst()
     for line in path.read_text().splitlines():
         sample = json.loads(line)
         # A line covers the MONITOR_WRITE_S before its time.
         if start <= sample["t"] <= end + MONITOR_WRITE_S:
-            lag = max(lag, sample["lag"])
-            pause = max(pause, sample["gc"])
-    return lag, pause
+            worst.lag_s = max(worst.lag_s, sample["lag"])
+            worst.gc_s = max(worst.gc_s, sample["gc"])
+            worst.gc_cpu_s = [
+                max(a, b) for a, b in zip(worst.gc_cpu_s, sample["gc_cpu"], strict=True)
+            ]
+    return worst
+
+
+def _per_generation(seconds: list[float]) -> str:
+    return "/".join(f"{s * 1e3:.0f}" for s in seconds)
 
 
 def _titles(peer: Peer) -> list[str]:
@@ -1329,9 +1404,17 @@ class StormResult:
     kib_per_connection: float = 0.0
     worst_lag_s: float = 0.0
     worst_gc_s: float = 0.0
+    # Per generation, the most CPU time one pass took.
+    worst_gc_cpu_s: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    # One full collection with all N live: its CPU time, the objects not frozen.
+    full_gc_cpu_s: float = 0.0
+    full_gc_tracked: int = 0
     live: Round | None = None
     bare: PhaseResult | None = None
     single_s: float = 0.0
+    # The server's loop thread during the single replay: on a CPU, waiting.
+    single_cpu_s: float = 0.0
+    single_wait_s: float = 0.0
 
     @property
     def ratio(self) -> float:
@@ -1432,9 +1515,9 @@ async def measure_storm(
                     f"{STORM_MISSED} missed ones in order"
                 )
         await asyncio.sleep(2 * MONITOR_WRITE_S)
-        result.worst_lag_s, result.worst_gc_s = monitor_worst(
-            monitor, wall_start, wall_end
-        )
+        worst = monitor_worst(monitor, wall_start, wall_end)
+        result.worst_lag_s, result.worst_gc_s = worst.lag_s, worst.gc_s
+        result.worst_gc_cpu_s = worst.gc_cpu_s
         await wait_idle(server)
         result.kib_per_connection = (server.rss_kib() - rss_before) / n
         _log(
@@ -1442,7 +1525,8 @@ async def measure_storm(
             f"{result.caught_up_s:.2f} s after the first connect; "
             f"{result.kib_per_connection:.1f} KiB per connection live; worst loop "
             f"lag {result.worst_lag_s * 1e3:.0f} ms, worst GC pause "
-            f"{result.worst_gc_s * 1e3:.0f} ms"
+            f"{result.worst_gc_s * 1e3:.0f} ms; most CPU in one pass of "
+            f"generation 0/1/2: {_per_generation(result.worst_gc_cpu_s)} ms"
         )
         title = publisher.next_title()
         checked: list[bytes] = []
@@ -1465,6 +1549,13 @@ async def measure_storm(
             f"in {result.live.last * 1e3:.1f} ms (p50 "
             f"{result.live.percentile(50) * 1e3:.1f} ms)"
         )
+        full = json.loads((await http_request(server.port, "GET", FULL_GC_PATH)).body)
+        result.full_gc_cpu_s, result.full_gc_tracked = full["cpu"], full["tracked"]
+        _log(
+            f"  storm N={n:,}: one full GC pass with them all live took "
+            f"{result.full_gc_cpu_s * 1e3:.0f} ms of CPU over "
+            f"{result.full_gc_tracked:,} tracked objects"
+        )
     finally:
         await close_all(fleet)
     # One subscriber that missed SINGLE_MISSED events.
@@ -1482,12 +1573,16 @@ async def measure_storm(
     )
     try:
         single.start_round(SINGLE_MISSED, 1)
+        ran, waited = server.cpu_ns()
         started = time.perf_counter()
         await connect_all(single, 1)
         if not await _wait_for_everyone(single, ROUND_TIMEOUT_S, ROUND_TIMEOUT_S):
             got = len(single.peers[0].arrivals)
             raise BenchError(f"the single subscriber got {got} of {SINGLE_MISSED}")
         result.single_s = single.done.result() - started
+        ran_after, waited_after = server.cpu_ns()
+        result.single_cpu_s = (ran_after - ran) / 1e9
+        result.single_wait_s = (waited_after - waited) / 1e9
         await asyncio.sleep(SETTLE_S)
         _check_failures(single)
         if len(single.peers[0].arrivals) != SINGLE_MISSED:
@@ -1496,7 +1591,8 @@ async def measure_storm(
             )
         _log(
             f"  one subscriber replayed {SINGLE_MISSED:,} events in "
-            f"{result.single_s:.2f} s"
+            f"{result.single_s:.2f} s (server CPU {result.single_cpu_s:.2f} s, "
+            f"waited for a CPU {result.single_wait_s:.2f} s)"
         )
     finally:
         await close_all(single)
@@ -1535,10 +1631,14 @@ def run_storm(args: argparse.Namespace) -> int:
     print(
         "| N | connected (s) | bare connected (s) | all caught up (s) | per s "
         "| KiB per live connection "
-        "| worst loop lag (ms) | worst GC pause (ms) | first live event, last (ms) "
-        "| bare last (ms) | / bare | one replaying 10,000 (s) |"
+        "| worst loop lag (ms) | worst GC pause (ms) "
+        "| most CPU in one GC pass, gen 0/1/2 (ms) "
+        "| a full GC pass with N live: CPU (ms), objects "
+        "| first live event, last (ms) "
+        "| bare last (ms) | / bare | one replaying 10,000 (s) "
+        "| its server CPU (s) | its wait for a CPU (s) |"
     )
-    print("|" + " ---: |" * 12)
+    print("|" + " ---: |" * 16)
     for r in results:
         assert r.live is not None
         assert r.bare is not None
@@ -1547,8 +1647,11 @@ def run_storm(args: argparse.Namespace) -> int:
             f"| {r.caught_up_s:.2f} "
             f"| {r.n / r.caught_up_s:,.0f} | {r.kib_per_connection:.1f} "
             f"| {r.worst_lag_s * 1e3:.0f} | {r.worst_gc_s * 1e3:.0f} "
+            f"| {_per_generation(r.worst_gc_cpu_s)} "
+            f"| {r.full_gc_cpu_s * 1e3:.0f}, {r.full_gc_tracked:,} "
             f"| {r.live.last * 1e3:.1f} | {r.bare.median(lambda x: x.last) * 1e3:.1f} "
-            f"| {r.ratio:.2f}x | {r.single_s:.2f} |"
+            f"| {r.ratio:.2f}x | {r.single_s:.2f} | {r.single_cpu_s:.2f} "
+            f"| {r.single_wait_s:.2f} |"
         )
     print()
     print("\n".join(machine_facts(True, os.getloadavg())))

@@ -13,7 +13,8 @@ stays bounded. Measured with bench/replay_memory.py and bench/fanout.py.
   (with the former (50,000, 20, 20), twenty million). A full pass also needs
   the objects promoted since the last one to exceed a quarter of those it kept
   (CPython's rule): with thousands of idle sockets alive it stays rare; it is
-  the one pass whose pause grows with the live heap.
+  the one pass whose pause grows with the live heap (~150 tracked objects per
+  board socket: ~1 s of CPU with 10,000 connected, docs/performance.md).
 - Most of the memory issue 17 saw under replay (1.76 GB) was no garbage but a
   leak in graphql-core's subscription execution: EventExecutor below.
 
@@ -28,6 +29,7 @@ import logging
 import time
 from typing import Any, Final
 
+from kimgraph.event_plan import Plan, plan_for
 from kimgraph.loaders import PerEventLoaders
 
 logger = logging.getLogger("kimgraph.memory")
@@ -92,7 +94,27 @@ class EventExecutor(PerEventLoaders):
     fresh executor has; the memo still serves the lists of one event.
     """
 
+    # The subscription's plan (kimgraph.event_plan), made at its first event;
+    # None: it has none. Per-event copies share it.
+    _plan: Plan | bool | None = False
+    _event = False
+
     def build_per_event_executor(self, payload: Any) -> Any:
+        if self._plan is False:
+            self._plan = plan_for(self)
         executor = super().build_per_event_executor(payload)
         executor._relevant_sub_fields = {}
+        executor._event = True
         return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """An event along the subscription's plan; graphql-core's own path else."""
+        plan = self._plan
+        aborted = self.abort_signal is not None and self.abort_signal.aborted
+        if not self._event or not isinstance(plan, Plan) or aborted:
+            return super().execute_operation(serially)
+        try:
+            data = plan.run(self)
+        except Exception:  # noqa: BLE001 - graphql-core runs it again and reports it
+            return super().execute_operation(serially)
+        return self.finish(self.build_response(data))

@@ -50,6 +50,14 @@ class DirectWriter:
             return None
         return cls(protocol)
 
+    async def writable(self) -> None:
+        """Until flow control lets the transport take more (or the socket is gone).
+
+        uvicorn sets the event when the transport resumes writing and when the
+        connection is lost, so this never waits for a socket that has gone.
+        """
+        await self._protocol.writable.wait()
+
     def write(self, data: bytes) -> bool:
         """Write an encoded frame now; False if only the ASGI send may."""
         protocol = self._protocol

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
 import time
 from asyncio import FIRST_COMPLETED
@@ -25,6 +24,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 
 from kimgraph.context import Context
+from kimgraph.live.catch_up import CatchUp, encode_result, replay_results
 from kimgraph.live.event_outages import failed_to_load
 from kimgraph.live.member import Member
 from kimgraph.live.runs import LiveOnly, ReplayOnly
@@ -38,78 +38,6 @@ logger = logging.getLogger("kimgraph.live.group")
 REUSE_SECONDS = 5.0
 # Members brought live per step of the loop once their catch-up is done.
 SLICE = 64
-
-
-class CatchUp:
-    """One shared replay of the log after a cursor, for every member resuming there.
-
-    Run once per (group, cursor) with the group's public context, so that
-    ten thousand boards resuming from one cursor cost one log read and one
-    execution and encoding per event, not one Strawberry stream per socket.
-    """
-
-    __slots__ = (
-        "after_id",
-        "cursor",
-        "failed",
-        "finished",
-        "frames",
-        "joined",
-        "started",
-        "task",
-        "through",
-        "written",
-    )
-
-    def __init__(self, cursor: str, after_id: int) -> None:
-        self.cursor = cursor
-        self.after_id = after_id
-        # (event id, encoded result) after the cursor, and one frame cache
-        # per event for the members' operation ids.
-        self.frames: list[tuple[int, str, dict[str, tuple[str, bytes | None]]]] = []
-        # The position the log was read through; valid once the task is done.
-        self.through = after_id
-        self.failed = False
-        # Set once the log was read and `through` is known: from then on the
-        # frames are final, even while the task still brings members live.
-        self.finished = False
-        # Members waiting for it, with the group's position when they joined.
-        self.joined: list[tuple[Member, int]] = []
-        self.started = time.monotonic()
-        self.task: asyncio.Task[None] | None = None
-        # All frames for one operation id, and encoded as one write.
-        self.written: dict[str, tuple[list[str], bytes | None]] = {}
-
-    @property
-    def done(self) -> bool:
-        """Whether its frames are final: a member attached now is served at once.
-
-        Not "its task has returned": while the task brings members live a
-        slice at a time, one that must move to a newer catch-up is attached
-        again, and finding this one still "running" would join it here once
-        more, for ever (a process spinning on that loop answered nothing).
-        """
-        return self.finished or (self.task is not None and self.task.done())
-
-    def all_frames(self, member: Member) -> tuple[list[str], bytes | None]:
-        """Every frame of the catch-up as this member's operation id needs them."""
-        written = self.written.get(member.prefix)
-        if written is None:
-            frames = [member.frame(payload, cache) for _, payload, cache in self.frames]
-            wires = [wire for _, wire in frames]
-            wire = (
-                b"".join(w for w in wires if w is not None) if member.framed else None
-            )
-            written = self.written[member.prefix] = ([f for f, _ in frames], wire)
-        return written
-
-
-def encode_result(result: ExecutionResult) -> str:
-    """A result as its members get it: compact JSON, once for all of them."""
-    payload: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        payload["errors"] = [error.formatted for error in result.errors]
-    return json.dumps(payload, separators=(",", ":"), default=str)
 
 
 class Group:
@@ -259,15 +187,10 @@ class Group:
             self.context, stream_run=ReplayOnly(replayed.append, current.append)
         )
         try:
-            results = await self._schema.stream(
-                self.shape.query,
-                variable_values=variables,
-                context_value=context,
-                operation_name=self.shape.operation_name,
-            )
+            results = replay_results(self._schema, self.shape, variables, context)
             async with contextlib.aclosing(results):
                 async for result in results:
-                    if not isinstance(result, ExecutionResult) or result.errors:
+                    if result is None or result.errors:
                         catch_up.failed = True
                         break
                     catch_up.frames.append((current[-1], encode_result(result), {}))
@@ -334,14 +257,33 @@ class Group:
         member.go_live(catch_up.through)
 
     async def _paced(self, member: Member, catch_up: CatchUp) -> None:
+        """A long catch-up, half a queue per write, as the reader takes it.
+
+        Each slice goes out in one write (10,000 frames one by one cost a
+        system call and a framing each), and the next waits until nothing is
+        queued and the transport takes more (docs/live-delivery.md).
+        """
         sink = member.outbox
         limit = max(1, sink.size // 2)
-        for event_id, payload, frames in catch_up.frames:
+        frames = catch_up.frames
+        for start in range(0, len(frames), limit):
             if member not in self.resuming:
                 return
-            self.stats.deliveries += member.send(event_id, payload, frames)
-            if sink.waiting >= limit:
-                await sink.room()
+            chunk = [f for f in frames[start : start + limit] if f[0] > member.position]
+            if chunk:
+                encoded = [member.frame(payload, cache) for _, payload, cache in chunk]
+                wires = [wire for _, wire in encoded]
+                wire = (
+                    b"".join(w for w in wires if w is not None)
+                    if member.framed
+                    else None
+                )
+                sink.put_all([frame for frame, _ in encoded], wire)
+                member.position = chunk[-1][0]
+                self.stats.deliveries += len(chunk)
+            # The next slice waits for the socket, and lets the loop run.
+            await sink.room()
+            await asyncio.sleep(0)
         if member in self.resuming:
             self.resuming.discard(member)
             member.go_live(catch_up.through)

@@ -79,7 +79,7 @@ class Sink(Protocol):
         """An event could not be read: end the reader so that it resumes (1013)."""
 
     async def room(self) -> None:
-        """Return once nothing is queued (or the sink is done)."""
+        """Return once a frame would go out at once (or the sink is done)."""
 
 
 @dataclass(eq=False, slots=True)

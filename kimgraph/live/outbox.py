@@ -33,6 +33,8 @@ class Direct(Protocol):
 
     def write(self, data: bytes) -> bool: ...
 
+    async def writable(self) -> None: ...
+
 
 class _Suspended:
     """Awaiting this finishes a coroutine that was started by hand and suspended."""
@@ -135,9 +137,16 @@ class Outbox:
         self._writer = asyncio.create_task(close_try_again(self._socket))
 
     async def room(self) -> None:
-        """Return once nothing waits behind a send (or nothing more is written)."""
+        """Return once a frame would go out at once (or nothing more is written).
+
+        Nothing queued behind a send, and the transport not paused: a long
+        catch-up waits here between slices, so that each slice goes out in one
+        direct write instead of falling back to one send per frame.
+        """
         while self._writer is not None and not (self.overflowed or self.closed):
             await asyncio.wait({self._writer})
+        if self._direct is not None and not (self.overflowed or self.closed):
+            await self._direct.writable()
 
     def put(self, frame: str, wire: bytes | None = None) -> None:
         """Write or queue a frame; a full queue closes the socket with 1013.

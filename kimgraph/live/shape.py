@@ -64,7 +64,8 @@ class _VariableUses(Visitor):
 _DOCUMENTS = DocumentCache(max_total_bytes=8 * 1024 * 1024)
 
 
-def _document(query: str) -> DocumentNode | None:
+def document_of(query: str) -> DocumentNode | None:
+    """A document parsed once for every subscribe that sends it; None if invalid."""
     try:
         return _DOCUMENTS.parse(query)
     except GraphQLError:
@@ -88,7 +89,7 @@ def shape_of(
     if len(query) <= _CACHED_QUERY_CHARS:
         analysis = _analysed(query, frozenset(fields))
     else:
-        document = _document(query)
+        document = document_of(query)
         analysis = None if document is None else _shareable(document, fields)
     if analysis is None:
         return None
@@ -119,7 +120,7 @@ def _analysed(
     query: str, fields: frozenset[str]
 ) -> tuple[str | None, str | None] | None:
     """(the shared root field, the `after` variable); None if it does not parse."""
-    document = _document(query)
+    document = document_of(query)
     if document is None:
         return None
     return _shareable(document, fields)

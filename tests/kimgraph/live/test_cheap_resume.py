@@ -287,7 +287,12 @@ async def test_a_long_catch_up_is_written_as_the_reader_takes_it() -> None:
     connection = Connection()
     connection.socket.writable.clear()
     group, member = fixture.resume(connection, 0)
-    await until(lambda: connection.outbox.waiting >= connection.outbox.size // 2)
+    # one slice of half the queue: one frame in the suspended send, the rest queued
+    slice_queued = connection.outbox.size // 2 - 1
+    await until(lambda: connection.outbox.waiting >= slice_queued)
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert connection.outbox.waiting == slice_queued
     # when: the reader reads again
     connection.socket.writable.set()
     await until(lambda: member.live)
