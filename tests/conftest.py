@@ -34,6 +34,7 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 # the parameters keep the real ones.
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PRODUCTION_HASHER = auth._hasher
+PRODUCTION_DUMMY_HASH = auth._DUMMY_HASH
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -22,7 +23,27 @@ from kimgraph.db import migrate
 POSTGRES_URL = os.environ.get(
     "KIMGRAPH_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/"
 )
-REDIS_URL = os.environ.get("KIMGRAPH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _worker_database(url: str) -> str:
+    """The Redis URL with a database number of this pytest-xdist worker's own.
+
+    Servers under test keep rate-limit buckets and persisted queries under fixed
+    keys (kimgraph:limit:, kimgraph:apq:); two workers on one database would
+    spend each other's allowances. Worker gwN gets database N + 1 of Redis's 16
+    (a serial run keeps the URL's own). Pub/sub ignores database numbers, but a
+    stray doorbell only makes a server read its own event log (docs/testing.md).
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    number = int(worker.removeprefix("gw")) % 15 + 1
+    return urlsplit(url)._replace(path=f"/{number}").geturl()
+
+
+REDIS_URL = _worker_database(
+    os.environ.get("KIMGRAPH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+)
 REQUIRE_SERVICES = os.environ.get("KIMGRAPH_REQUIRE_SERVICES") == "1"
 
 

@@ -29,8 +29,14 @@ TOKEN_TTL = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,63}")
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so both cases take as long.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# Verified against when the username is unknown, so both cases take as long. Made
+# once with _hasher's parameters (a test keeps them equal), not at every import:
+# hashing costs ~0.3-0.7 s, and every `kimgraph` process would pay it. Which
+# password it hashes does not matter: an unknown username never signs in.
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$PuXLd4ioMH5fFOG/dp1V/g"
+    "$XKBWkrdUASxD0F77+otf6ByPNiTzzQMtn+TwXuus3/8"
+)
 
 
 class InvalidCredentials(UnauthenticatedError):

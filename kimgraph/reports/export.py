@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from openpyxl import Workbook
-
 from kimgraph.reports.aspirations import AspirationStats
 
 Cell = str | int | float | None
@@ -67,6 +65,10 @@ def write_csv(stats: AspirationStats, file: Path) -> None:
 
 def write_xlsx(stats: AspirationStats, file: Path) -> None:
     """The recap as one worksheet with a header row; numbers stay numbers."""
+    # Imported here: openpyxl costs ~0.3 s to import, which every `kimgraph`
+    # command (serve included) would pay for the one that writes a workbook.
+    from openpyxl import Workbook
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None, "a new workbook has a sheet"

@@ -28,6 +28,9 @@ from tests.conftest import execute
 from tests.people import HOME_DESA, Cast
 
 DEADLINE_S = 60.0
+# A publish waits for no receiver: it returns well before a hanging receiver's 10 s
+# timeout, with room for a loaded CI machine (docs/testing.md).
+PUBLISH_BOUND_S = 8.0
 REPORTER = "Siti Rahmawati"
 CONTACT = "0812-5555-0199"
 
@@ -267,7 +270,7 @@ async def test_a_hanging_receiver_delays_neither_another_endpoint_nor_a_publish(
         # then: the healthy one had it while the other was still hanging (its
         # attempt, in flight, is not over before the 10 s timeout)
         assert await attempts_of(stuck) == [0]
-        assert published_in < 5.0
+        assert published_in < PUBLISH_BOUND_S
         # and the hanging one is timed out, to be retried later
         await until(lambda: _first_has(stuck, 1), "the timeout")
         row = await models.WebhookDelivery.get(endpoint_id=webhook_key(stuck))

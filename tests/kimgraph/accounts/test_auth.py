@@ -12,7 +12,7 @@ from kimgraph.accounts import api_keys, auth
 from kimgraph.accounts.principals import Role
 from kimgraph.clock import FixedClock
 from kimgraph.errors import Problem, ProblemCode, UserInputError
-from tests.conftest import PRODUCTION_HASHER, execute
+from tests.conftest import PRODUCTION_DUMMY_HASH, PRODUCTION_HASHER, execute
 from tests.people import PASSWORD, Cast, snapshot
 
 MUTATION_TOKEN_CREATE = """
@@ -80,6 +80,16 @@ async def test_passwords_are_stored_as_argon2id(
     stored = (await models.Account.get(id=account.id)).password_hash
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert PASSWORD not in stored
+
+
+def test_an_unknown_username_is_checked_against_a_hash_as_costly_as_a_password() -> (
+    None
+):
+    # the stored hash a sign-in with an unknown username verifies against has the
+    # server's own parameters (a change of them must make it anew)
+    assert PRODUCTION_DUMMY_HASH.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert PRODUCTION_HASHER.check_needs_rehash(PRODUCTION_DUMMY_HASH) is False
+    assert PRODUCTION_HASHER.verify(PRODUCTION_DUMMY_HASH, "unknown username") is True
 
 
 async def test_sign_in_returns_a_token_that_expires_in_12_hours(

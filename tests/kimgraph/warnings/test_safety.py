@@ -18,6 +18,10 @@ from tests.people import nobody_listens
 
 pytestmark = pytest.mark.asyncio
 
+# Expanding the entities takes minutes and gigabytes; a refusal, milliseconds. The
+# bound leaves room for a loaded CI machine (docs/testing.md).
+REFUSAL_BOUND_S = 5.0
+
 LAUGHS = (
     '<!DOCTYPE alert [<!ENTITY lol "lol">'
     + "".join(
@@ -71,7 +75,7 @@ async def test_billion_laughs_is_refused_without_expanding(ketapang: str) -> Non
     with pytest.raises(cap.CapError) as raised:
         cap.parse_message(document)
     assert str(raised.value) == "refused: DTDForbidden"
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < REFUSAL_BOUND_S
 
 
 async def test_an_oversize_document_is_refused(ketapang: str) -> None:
