@@ -313,9 +313,7 @@ async def answer_once(
         if not outage.is_outage(exc):
             raise
         outage.unavailable(exc, "reading an Idempotency-Key")
-        response = refused(outage.MESSAGE, 503, graphql_response)
-        response.headers["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
-        await response(scope, receive, send)
+        await _unavailable(graphql_response)(scope, receive, send)
         return
     if earlier is not None:
         await _earlier_answer(earlier, claim, graphql_response)(scope, receive, send)
@@ -324,7 +322,17 @@ async def answer_once(
     with _claiming(claim):
         await answer(scope, receive, held.send)
     if claim.recorded:
-        row = await _find(claim)  # None: its transaction rolled back
+        try:
+            row = await _find(claim)  # None: its transaction rolled back
+        except Exception as exc:
+            if not outage.is_outage(exc):
+                raise
+            outage.unavailable(exc, "reading an Idempotency-Key back")
+            if held.has_errors():
+                # Applied or not is unknown; a retry with this key will know.
+                await _unavailable(graphql_response)(scope, receive, send)
+                return
+            row = None  # an answer without errors: applied; it is not stored
         if row is not None and held.has_errors():
             # Committed, but the answer is an error: say what was applied.
             await _applied_answer(row, graphql_response)(scope, receive, send)
@@ -333,6 +341,13 @@ async def answer_once(
             await _store(row, held)
     if held.started:  # else the client went away (kimgraph.disconnect)
         await held(scope, receive, send)
+
+
+def _unavailable(graphql_response: bool) -> Response:
+    """503 with Retry-After: the database did not answer; retry with the key."""
+    response = refused(outage.MESSAGE, 503, graphql_response)
+    response.headers["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+    return response
 
 
 async def _find(claim: Claim) -> models.IdempotencyKey | None:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from tortoise.backends.asyncpg.client import TransactionWrapper
 
-from kimgraph import models
+from kimgraph import idempotency, models
 from kimgraph.accounts import auth
 from kimgraph.clock import FixedClock
 from kimgraph.cursors import encode_event_cursor, encode_id
@@ -132,6 +132,65 @@ async def test_a_publish_whose_connection_fails_after_commit_is_applied_once(
     }
     assert (first.status_code, first.json()) == (200, expected)
     assert (again.status_code, again.json()) == (200, expected)
+
+
+@ON_POSTGRES
+async def test_a_publish_whose_key_cannot_be_read_back_is_503_and_its_retry_knows(
+    client: httpx.AsyncClient, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: the connection is lost just after the publish commits, and reading
+    # the key back then fails as it did in the fault run (an unanswered 500)
+    terminated = connection_lost_after_commit(monkeypatch)
+    calls: list[str] = []
+    original = idempotency._find
+
+    async def find_failing_the_read_back(claim: idempotency.Claim) -> Any:
+        calls.append(claim.key)
+        if len(calls) == 2:
+            raise asyncpg.exceptions.ConnectionDoesNotExistError(
+                "connection was closed in the middle of operation"
+            )
+        return await original(claim)
+
+    monkeypatch.setattr(idempotency, "_find", find_failing_the_read_back)
+    headers = {**cast.headers["admin"], "Idempotency-Key": KEY}
+    # when
+    first = await client.post(
+        "/graphql", json=publishing("Kerja bakti"), headers=headers
+    )
+    again = await client.post(
+        "/graphql", json=publishing("Kerja bakti"), headers=headers
+    )
+    # then: unknown at first, so a 503 to retry, and the retry says what applied
+    assert len(terminated) == 1
+    assert (first.status_code, first.headers["retry-after"], first.json()) == (
+        503,
+        "1",
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": "The database did not answer; try again shortly",
+                    "extensions": {"code": "SERVICE_UNAVAILABLE"},
+                }
+            ],
+        },
+    )
+    assert (again.status_code, again.json()) == (
+        200,
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": APPLIED_MESSAGE,
+                    "extensions": {
+                        "code": "APPLIED_WITHOUT_ANSWER",
+                        "applied": await applied("Kerja bakti"),
+                    },
+                }
+            ],
+        },
+    )
 
 
 @ON_POSTGRES
