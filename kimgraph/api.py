@@ -114,6 +114,7 @@ LIST_BOUNDS: dict[str, Bound] = {
             "AspirationSubmit",
             "AspirationTransition",
             "AspirationReporterStep",
+            "AspirationReporterKeyReissue",
             "AspirationRespond",
             "AspirationModerate",
             "KimRegister",

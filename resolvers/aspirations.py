@@ -258,9 +258,10 @@ class AspirationMutations:
             strawberry.argument(description="The aspiration and the reason."),
         ],
     ) -> AspirationReporterKeyReissuePayload:
-        outcome = await run_command(
-            info,
-            reissue_key,
+        # Logs no event (nothing a subscriber sees changes), so no doorbell.
+        outcome = await reissue_key(
+            info.context.clock,
+            info.context.principal,
             KeyReissue(
                 reason=input.reason,
                 aspiration_id=(

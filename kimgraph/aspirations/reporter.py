@@ -275,7 +275,7 @@ async def _named(principal: Principal, reissue: KeyReissue) -> models.Aspiration
 
 
 async def reissue_key(
-    clock: Clock, doorbell: Doorbell, principal: Principal, reissue: KeyReissue
+    clock: Clock, principal: Principal, reissue: KeyReissue
 ) -> Outcome:
     """A new reporter key in place of the aspiration's old one (or of none).
 

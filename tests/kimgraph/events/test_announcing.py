@@ -63,6 +63,7 @@ MUTATIONS_WITHOUT_EVENTS = {
     "webhookDisable",
     "webhookEnable",
     "webhookDelete",
+    "aspirationReporterKeyReissue",
 }
 # Publishes through kimgraph.announcements.commands, whose doorbell parameter is
 # typed (so it cannot forget to ring); its events are checked in
