@@ -102,6 +102,31 @@ async def applied(title: str) -> list[dict[str, str]]:
     ]
 
 
+async def applied_without_answer(title: str) -> dict[str, Any]:
+    """The answer naming what the one announcement with this title applied."""
+    error = {
+        "message": APPLIED_MESSAGE,
+        "extensions": {
+            "code": "APPLIED_WITHOUT_ANSWER",
+            "applied": await applied(title),
+        },
+    }
+    return {"data": None, "errors": [error]}
+
+
+async def publish_twice(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> tuple[httpx.Response, httpx.Response]:
+    """The same publish, then the same request again with the same headers."""
+    first = await client.post(
+        "/graphql", json=publishing("Kerja bakti"), headers=headers
+    )
+    again = await client.post(
+        "/graphql", json=publishing("Kerja bakti"), headers=headers
+    )
+    return first, again
+
+
 @ON_POSTGRES
 async def test_a_publish_whose_connection_fails_after_commit_is_applied_once(
     client: httpx.AsyncClient, cast: Cast, monkeypatch: pytest.MonkeyPatch
@@ -110,26 +135,10 @@ async def test_a_publish_whose_connection_fails_after_commit_is_applied_once(
     terminated = connection_lost_after_commit(monkeypatch)
     headers = {**cast.headers["admin"], "Idempotency-Key": KEY}
     # when: the client publishes, then sends the same request with its key
-    first = await client.post(
-        "/graphql", json=publishing("Kerja bakti"), headers=headers
-    )
-    again = await client.post(
-        "/graphql", json=publishing("Kerja bakti"), headers=headers
-    )
+    first, again = await publish_twice(client, headers)
     # then: the fault happened, one announcement exists, and both answers say so
     assert len(terminated) == 1
-    expected = {
-        "data": None,
-        "errors": [
-            {
-                "message": APPLIED_MESSAGE,
-                "extensions": {
-                    "code": "APPLIED_WITHOUT_ANSWER",
-                    "applied": await applied("Kerja bakti"),
-                },
-            }
-        ],
-    }
+    expected = await applied_without_answer("Kerja bakti")
     assert (first.status_code, first.json()) == (200, expected)
     assert (again.status_code, again.json()) == (200, expected)
 
@@ -155,12 +164,7 @@ async def test_a_publish_whose_key_cannot_be_read_back_is_503_and_its_retry_know
     monkeypatch.setattr(idempotency, "_find", find_failing_the_read_back)
     headers = {**cast.headers["admin"], "Idempotency-Key": KEY}
     # when
-    first = await client.post(
-        "/graphql", json=publishing("Kerja bakti"), headers=headers
-    )
-    again = await client.post(
-        "/graphql", json=publishing("Kerja bakti"), headers=headers
-    )
+    first, again = await publish_twice(client, headers)
     # then: unknown at first, so a 503 to retry, and the retry says what applied
     assert len(terminated) == 1
     assert (first.status_code, first.headers["retry-after"], first.json()) == (
@@ -178,18 +182,7 @@ async def test_a_publish_whose_key_cannot_be_read_back_is_503_and_its_retry_know
     )
     assert (again.status_code, again.json()) == (
         200,
-        {
-            "data": None,
-            "errors": [
-                {
-                    "message": APPLIED_MESSAGE,
-                    "extensions": {
-                        "code": "APPLIED_WITHOUT_ANSWER",
-                        "applied": await applied("Kerja bakti"),
-                    },
-                }
-            ],
-        },
+        await applied_without_answer("Kerja bakti"),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -33,13 +33,6 @@ mutation ($input: AspirationSubmitInput!) {
 READ = "query ($id: ID!) { aspiration(id: $id) { reporterName reporterContact } }"
 
 
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    """Whatever a test installs, the next one starts without a keyring."""
-    yield
-    keys.install(None)
-
-
 async def _client(
     url: str, clock: FixedClock, secret: str | None
 ) -> AsyncIterator[httpx.AsyncClient]:
@@ -51,7 +44,7 @@ async def _client(
 
 @pytest_asyncio.fixture
 async def sealed(
-    ketapang: str, clock: FixedClock, no_keyring: None
+    ketapang: str, clock: FixedClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Cast]]:
     """An app with a secret, and the test cast written through it."""
     async for client in _client(ketapang, clock, SECRET):
@@ -60,7 +53,7 @@ async def sealed(
 
 @pytest_asyncio.fixture
 async def unsealed(
-    ketapang: str, clock: FixedClock, no_keyring: None
+    ketapang: str, clock: FixedClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Cast]]:
     """The same without a secret: what the warning at start-up is about."""
     async for client in _client(ketapang, clock, None):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -30,13 +30,6 @@ from tests.people import Cast
 SECRET = "webhook-secrets-key-0123456789abcdefghijkl"
 NEW = "webhook-secrets-new-0123456789abcdefghijkl"
 OTHER = "webhook-secrets-other-0123456789abcdefghij"
-
-
-@pytest.fixture(autouse=True)
-def no_keyring() -> Iterator[None]:
-    """Whatever a test installs, the next one starts without a keyring."""
-    yield
-    keys.install(None)
 
 
 @asynccontextmanager
