@@ -25,6 +25,8 @@ from kimgraph.settings import Settings
 from tests.people import Cast, make_cast
 from tests.services import database
 
+pytest_plugins = ["tests.watchdog"]
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 # Argon2id at its cheapest, for accounts made and checked in this process: the
 # production parameters (argon2-cffi's defaults, 64 MiB and 3 passes, ~0.1-0.4 s
