@@ -67,6 +67,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -1249,12 +1250,29 @@ def create_monitored_app() -> Any:
 
 
 async def _full_gc(send: Any) -> None:
-    """Answer with the CPU time (s) of one full collection, and what it looked at."""
-    tracked = len(gc.get_objects())
+    """Answer with the CPU time (s) of one full collection, what it looked at
+    (frozen objects included) and the unreachable objects it found."""
+    tracked = len(gc.get_objects()) + gc.get_freeze_count()
+    gc.unfreeze()
     started = time.thread_time()
-    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    collected = gc.collect()
+    gc.set_debug(0)
+    kinds = Counter(type(o).__qualname__ for o in gc.garbage).most_common(12)
+    frames = Counter(
+        f"{o.f_code.co_filename.rsplit('/', 2)[-1]}:{o.f_code.co_name}"
+        for o in gc.garbage
+        if isinstance(o, types.FrameType)
+    ).most_common(12)
+    gc.garbage.clear()
     body = json.dumps(
-        {"cpu": time.thread_time() - started, "tracked": tracked}
+        {
+            "cpu": time.thread_time() - started,
+            "tracked": tracked,
+            "collected": collected,
+            "kinds": kinds,
+            "frames": frames,
+        }
     ).encode()
     await send(
         {
@@ -1409,6 +1427,7 @@ class StormResult:
     # One full collection with all N live: its CPU time, the objects not frozen.
     full_gc_cpu_s: float = 0.0
     full_gc_tracked: int = 0
+    garbage_per_closed: float = 0.0
     live: Round | None = None
     bare: PhaseResult | None = None
     single_s: float = 0.0
@@ -1430,6 +1449,25 @@ async def _publish_many(publisher: Publisher, count: int) -> list[str]:
         await publisher.publish(title)
         titles.append(title)
     return titles
+
+
+async def _metric_at_most(server: ServerProcess, name: str, most: float) -> None:
+    """Until a gauge of the server's /metrics is at most `most`."""
+    deadline = time.monotonic() + ROUND_TIMEOUT_S
+    while time.monotonic() < deadline:
+        response = await http_request(server.port, "GET", "/metrics")
+        for line in response.body.decode().splitlines():
+            metric, _, value = line.partition(" ")
+            if metric == name and float(value) <= most:
+                return
+        await asyncio.sleep(0.2)
+    raise BenchError(f"{name} never fell to {most}")
+
+
+async def _server_sockets_gone(server: ServerProcess) -> None:
+    """Until the server has let go of every WebSocket (the closes are async)."""
+    await _metric_at_most(server, "kimgraph_websocket_connections", 0)
+    await wait_idle(server)
 
 
 async def _hub_reached(server: ServerProcess, position: int) -> None:
@@ -1558,6 +1596,16 @@ async def measure_storm(
         )
     finally:
         await close_all(fleet)
+    # What the closed sockets left to the cyclic collector: the previous full
+    # pass (with them all live) found the rest.
+    await _server_sockets_gone(server)
+    full = json.loads((await http_request(server.port, "GET", FULL_GC_PATH)).body)
+    result.garbage_per_closed = full["collected"] / n
+    _log(
+        f"  storm N={n:,}: closed, they left {full['collected']:,} objects of cyclic "
+        f"garbage ({result.garbage_per_closed:.1f} per connection): "
+        f"{full['kinds']}; frames {full['frames']}"
+    )
     # One subscriber that missed SINGLE_MISSED events.
     cursor = (
         await graphql(server.port, QUERY_CURSOR, {"region": REGION}, token)

@@ -177,9 +177,12 @@ def create_app(
         # Start-up objects out of every collection, thresholds that keep both
         # pauses short and memory bounded (kimgraph.memory, docs/performance.md).
         gc_pauses = memory.start_policy()
+        freezer = memory.Freezer()
+        freezer.start()
         try:
             yield
         finally:
+            await freezer.close()
             memory.stop_policy(gc_pauses)
             await published.close()
             if poller is not None:

@@ -18,15 +18,25 @@ stays bounded. Measured with bench/replay_memory.py and bench/fanout.py.
 - Most of the memory issue 17 saw under replay (1.76 GB) was no garbage but a
   leak in graphql-core's subscription execution: EventExecutor below.
 
+- Freezer: whatever outlives a moment is frozen too, so no pass walks the
+  sockets a server holds (~1 s of CPU per full pass with 10,000 boards, over
+  100 ms during a resume storm otherwise). Their cyclic garbage, left when they
+  close, waits for a thaw: one full pass over everything, at a quiet moment
+  (docs/performance.md, "Freezing what outlives a moment").
+
 GcPauses times every pass (gc.callbacks) and logs a warning for any over
 PAUSE_WARNING_S, with no data but the generation and the counts.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any, Final
 
 from kimgraph.event_plan import Plan, plan_for
@@ -36,6 +46,15 @@ logger = logging.getLogger("kimgraph.memory")
 
 THRESHOLDS: Final = (10_000, 10, 10)
 PAUSE_WARNING_S: Final = 0.1
+# A tick: a full pass over what is not frozen yet, then freeze the survivors.
+FREEZE_EVERY_S: Final = 0.5
+# A thaw (unfreeze, one full pass over everything, freeze again) at most this
+# often, once QUIET_S have passed with under QUIET_OBJECTS survivors in all
+# (no storm: ~100 board sockets' worth); at the latest after THAW_LATEST_S.
+THAW_EVERY_S: Final = 900.0
+THAW_LATEST_S: Final = 3600.0
+QUIET_S: Final = 60.0
+QUIET_OBJECTS: Final = 15_000
 
 
 class GcPauses:
@@ -79,6 +98,77 @@ def stop_policy(pauses: GcPauses) -> None:
     """Stop timing (for a process that builds more than one app, as tests do)."""
     if pauses in gc.callbacks:
         gc.callbacks.remove(pauses)
+
+
+class Freezer:
+    """Freezes what outlives a tick; collects frozen garbage in a quiet thaw.
+
+    CPython 3.11's full pass walks every tracked object, and a server holding
+    10,000 board sockets holds ~1.44 million (~145 each): ~1 s of CPU, however
+    rarely CPython's 25 % rule calls it. Frozen objects are in no pass. Each
+    tick runs a full pass over the objects made since the last tick that are
+    still alive (bounded by what a tick allocates: ~40 ms of CPU with 300
+    boards connecting a second) and freezes what it keeps. Refcounting still
+    frees frozen objects; only a cycle among them, such as a closed socket's
+    transport and protocol (7-22 objects per closed board socket, measured by
+    `python -m bench.fanout --storm`), waits for the next thaw: the one long
+    pass, at most every THAW_EVERY_S and only once QUIET_S passed with fewer
+    than QUIET_OBJECTS survivors (no resume storm under way), or after
+    THAW_LATEST_S whatever happens. `now` is monotonic seconds (injected).
+    """
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self.now = now
+        self.thaws = 0
+        self._last_thaw = now()
+        self._recent: deque[tuple[float, int]] = deque()
+        self._task: asyncio.Task[None] | None = None
+
+    def tick(self) -> None:
+        """Collect what is new, freeze what survived; thaw if it is time."""
+        now = self.now()
+        gc.collect()
+        survivors = len(gc.get_objects(generation=2))
+        gc.freeze()
+        self._recent.append((now, survivors))
+        while self._recent and self._recent[0][0] < now - QUIET_S:
+            self._recent.popleft()
+        since = now - self._last_thaw
+        if since >= THAW_LATEST_S or (since >= THAW_EVERY_S and self._quiet(now)):
+            self.thaw()
+
+    def _quiet(self, now: float) -> bool:
+        # A whole window of ticks (the first one may have come late) whose
+        # survivors add up to little.
+        covered = bool(self._recent) and self._recent[0][0] <= now - QUIET_S + 2 * (
+            FREEZE_EVERY_S
+        )
+        return covered and sum(n for _, n in self._recent) < QUIET_OBJECTS
+
+    def thaw(self) -> None:
+        """Every frozen object back in one full pass, then frozen again."""
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        self.thaws += 1
+        self._last_thaw = self.now()
+        self._recent.clear()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="kimgraph-gc-freezer")
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(FREEZE_EVERY_S)
+            self.tick()
+
+    async def close(self) -> None:
+        """Stop ticking; give every frozen object back to the collector."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        gc.unfreeze()
 
 
 class EventExecutor(PerEventLoaders):

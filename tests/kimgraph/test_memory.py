@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import time
+import weakref
 from collections.abc import Iterator
 
 import pytest
 from graphql import build_schema, parse
 
-from kimgraph.memory import THRESHOLDS, EventExecutor, start_policy, stop_policy
+from kimgraph.app import create_app
+from kimgraph.memory import (
+    FREEZE_EVERY_S,
+    QUIET_OBJECTS,
+    QUIET_S,
+    THAW_EVERY_S,
+    THAW_LATEST_S,
+    THRESHOLDS,
+    EventExecutor,
+    Freezer,
+    start_policy,
+    stop_policy,
+)
+from kimgraph.settings import Settings
 
 SCHEMA = build_schema("""
 type Query { a: Int }
@@ -54,3 +70,118 @@ def test_the_policy_freezes_start_up_and_times_every_pass() -> None:
     assert pauses.collections[0] == 1
     stop_policy(pauses)
     assert pauses not in gc.callbacks
+
+
+class Thing:
+    """A tracked object in a cycle with itself, observed through a weak reference."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def frozen(obj: object) -> bool:
+    """Tracked, and in no generation: in the permanent one."""
+    return gc.is_tracked(obj) and not any(o is obj for o in gc.get_objects())
+
+
+@pytest.fixture
+def freezer() -> Iterator[tuple[Freezer, list[float]]]:
+    """A Freezer on a clock the test moves, in a process with nothing unfrozen."""
+    gc.collect()
+    gc.freeze()
+    now = [0.0]
+    yield Freezer(now=lambda: now[0]), now
+    gc.unfreeze()
+    gc.collect()
+
+
+def quiet_ticks(freezer: Freezer, now: list[float], until: float) -> None:
+    """A tick every 10 s up to `until`, allocating nothing that lives."""
+    while now[0] < until:
+        now[0] = min(now[0] + 10, until)
+        freezer.tick()
+
+
+def test_a_tick_collects_the_garbage_made_since_the_last_and_freezes_what_lives(
+    freezer: tuple[Freezer, list[float]],
+) -> None:
+    # given: one cycle kept, one dropped
+    policy, _ = freezer
+    kept = Thing()
+    dropped = weakref.ref(Thing())
+    assert dropped() is not None
+    assert not frozen(kept)
+    # when
+    policy.tick()
+    # then
+    assert dropped() is None
+    assert frozen(kept)
+    assert policy.thaws == 0
+
+
+def test_a_cycle_that_dies_frozen_waits_for_the_quiet_thaw(
+    freezer: tuple[Freezer, list[float]],
+) -> None:
+    # given: a cycle frozen by a tick, then let go (a closed socket's transport)
+    policy, now = freezer
+    socket = Thing()
+    closed = weakref.ref(socket)
+    policy.tick()
+    del socket
+    assert closed() is not None
+    # when: quiet ticks up to just before the thaw is due
+    quiet_ticks(policy, now, THAW_EVERY_S - 10)
+    # then: no pass looked at it
+    assert closed() is not None
+    assert policy.thaws == 0
+    # when: the thaw is due
+    quiet_ticks(policy, now, THAW_EVERY_S)
+    # then: one full pass over everything found it
+    assert closed() is None
+    assert policy.thaws == 1
+
+
+def test_no_thaw_during_a_storm_until_the_latest(
+    freezer: tuple[Freezer, list[float]],
+) -> None:
+    # given: a cycle that died frozen, and quiet ticks until the thaw is nearly due
+    policy, now = freezer
+    socket = Thing()
+    closed = weakref.ref(socket)
+    policy.tick()
+    del socket
+    quiet_ticks(policy, now, THAW_EVERY_S - QUIET_S)
+    # when: every tick of the last minute keeps QUIET_OBJECTS / 5 new objects
+    # (sockets connecting), up to and past the time a quiet thaw would come
+    sockets: list[list[object]] = []
+    while now[0] < THAW_EVERY_S + 120:
+        now[0] += 10
+        sockets.append([[] for _ in range(QUIET_OBJECTS // 5)])
+        policy.tick()
+    # then
+    assert closed() is not None
+    assert policy.thaws == 0
+    # when: the storm goes on to the latest a thaw may wait
+    while now[0] < THAW_LATEST_S:
+        now[0] += 10
+        sockets.append([[] for _ in range(QUIET_OBJECTS // 5)])
+        policy.tick()
+    # then
+    assert closed() is None
+    assert policy.thaws == 1
+    assert all(frozen(s) for s in sockets)
+
+
+async def test_a_served_app_freezes_what_outlives_a_tick(ketapang: str) -> None:
+    # given: an app whose lifespan runs
+    app = create_app(Settings(database_url=ketapang), manage_database=False)
+    async with app.router.lifespan_context(app):
+        # when: an object made after start-up lives on
+        kept = Thing()
+        # then: within a few ticks it is in no pass
+        give_up = time.monotonic() + 60
+        while not frozen(kept):
+            assert time.monotonic() < give_up, "never frozen"
+            await asyncio.sleep(FREEZE_EVERY_S / 5)
+    # and: closed, the app gave every object back to the collector
+    assert gc.get_freeze_count() == 0
