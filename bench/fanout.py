@@ -1257,7 +1257,9 @@ async def _full_gc(send: Any) -> None:
     started = time.thread_time()
     gc.set_debug(gc.DEBUG_SAVEALL)
     collected = gc.collect()
+    cpu = time.thread_time() - started
     gc.set_debug(0)
+    gc.freeze()  # back as kimgraph.memory.Freezer keeps it: the survivors frozen
     kinds = Counter(type(o).__qualname__ for o in gc.garbage).most_common(12)
     frames = Counter(
         f"{o.f_code.co_filename.rsplit('/', 2)[-1]}:{o.f_code.co_name}"
@@ -1267,7 +1269,7 @@ async def _full_gc(send: Any) -> None:
     gc.garbage.clear()
     body = json.dumps(
         {
-            "cpu": time.thread_time() - started,
+            "cpu": cpu,
             "tracked": tracked,
             "collected": collected,
             "kinds": kinds,
