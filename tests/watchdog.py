@@ -4,13 +4,17 @@ Every wait in these tests has a deadline (docs/testing.md), so a test still runn
 after `KIMGRAPH_TEST_WATCHDOG_S` (600 s; the slowest test takes ~3 minutes) is
 stuck. The watchdog, a timer thread per test (setup, call and teardown):
 
-1. writes every thread's stack to the worker's stderr, which reaches the CI log;
+1. writes every thread's stack to a file of the run's watchdog folder;
 2. on each event loop still running, writes every task's coroutine stack (an
    `await` with no deadline shows here: the loop itself sits idle in `select`)
    and cancels the tasks, so the test fails and the run goes on; the stacks are
    attached to the failure's report as the "watchdog" section;
 3. if the loop is blocked and never runs that, ends the worker process after a
    further minute (pytest-xdist reports the test that crashed it).
+
+Not stderr: pytest captures file descriptor 2 during a test, and what it holds
+dies with a worker. The controller prints the folder's files at the end of the
+run, whatever became of the worker that wrote them.
 """
 
 from __future__ import annotations
@@ -20,15 +24,34 @@ import gc
 import io
 import os
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Generator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 WATCHDOG_S = float(os.environ.get("KIMGRAPH_TEST_WATCHDOG_S", "600"))
 BLOCKED_GRACE_S = 60.0
+FOLDER_VARIABLE = "KIMGRAPH_TEST_WATCHDOG_DIR"
 _dumps: dict[str, list[str]] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's watchdog folder, made by the controller, inherited by workers."""
+    if not hasattr(config, "workerinput"):
+        os.environ[FOLDER_VARIABLE] = tempfile.mkdtemp(prefix="kimgraph-watchdog-")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    folder = os.environ.get(FOLDER_VARIABLE)
+    if folder is None or hasattr(terminalreporter.config, "workerinput"):
+        return
+    for path in sorted(Path(folder).glob("*.txt")):
+        terminalreporter.section(f"watchdog: {path.name}")
+        terminalreporter.write(path.read_text())
 
 
 def _thread_stacks() -> str:
@@ -41,6 +64,7 @@ def _thread_stacks() -> str:
 
 
 def _running_loops() -> list[asyncio.AbstractEventLoop]:
+    gc.unfreeze()  # kimgraph.memory freezes objects, the loop among them
     return [
         obj
         for obj in gc.get_objects()
@@ -50,7 +74,9 @@ def _running_loops() -> list[asyncio.AbstractEventLoop]:
 
 def _emit(nodeid: str, text: str) -> None:
     _dumps.setdefault(nodeid, []).append(text)
-    os.write(2, f"\n=== watchdog: {nodeid}\n{text}\n".encode())
+    folder = os.environ.get(FOLDER_VARIABLE, tempfile.gettempdir())
+    with open(Path(folder, f"{os.getpid()}.txt"), "a") as out:
+        out.write(f"=== {nodeid}\n{text}\n")
 
 
 def _on_loop(
