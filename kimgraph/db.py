@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import TransactionContextPooled
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.sqlite.client import SqliteTransactionContext
+from tortoise.connection import get_connections
 from tortoise.migrations.api import migrate as run_migrations
 
 from kimgraph.setting_values import DEFAULT_DATABASE_URL, SettingsError
@@ -108,6 +111,66 @@ async def close() -> None:
 def dialect() -> str:
     """'sqlite' or 'postgres': the SQL dialect of the default connection."""
     return str(Tortoise.get_connection("default").capabilities.dialect)
+
+
+# Transactions that a cancellation cannot wedge.
+#
+# Tortoise 1.1.9 enters a transaction in two steps: it takes the SQLite
+# connection's lock (or a pooled PostgreSQL connection), then awaits BEGIN. A
+# task cancelled during that await (a request whose client went away, a worker
+# stopped at shutdown) leaves `__aenter__` with the exception, so `__aexit__`
+# never runs: on SQLite the lock stays taken and every later query of the
+# process waits for it for ever; on PostgreSQL the connection never goes back
+# to its pool of five, and five such cancellations starve the process. Both
+# were seen as hangs with an idle event loop (CI at 98 %, docs/testing.md).
+# These entries give back what they took when BEGIN does not complete.
+
+
+async def _sqlite_enter(self: SqliteTransactionContext) -> Any:
+    await self._trxlock.acquire()
+    try:
+        await self.ensure_connection()
+        self.token = get_connections().set(self.connection_name, self.connection)
+        try:
+            await self.connection.begin()
+        except BaseException:
+            get_connections().reset(self.token)
+            raise
+    except BaseException:
+        try:
+            # BEGIN may still run in aiosqlite's thread after the await was
+            # cancelled; a ROLLBACK queued behind it ends that transaction.
+            sqlite = self.connection._connection
+            if sqlite is not None:
+                await asyncio.shield(sqlite.rollback())
+        except BaseException:  # noqa: BLE001 - the first exception is the one raised
+            pass
+        finally:
+            self._trxlock.release()
+        raise
+    return self.connection
+
+
+async def _pooled_enter(self: TransactionContextPooled) -> Any:
+    await self.ensure_connection()
+    pool = self.client._parent._pool
+    self.client._connection = await pool.acquire()
+    try:
+        self.token = get_connections().set(self.connection_name, self.client)
+        try:
+            await self.client.begin()
+        except BaseException:
+            get_connections().reset(self.token)
+            raise
+    except BaseException:
+        # asyncpg's release rolls back an open transaction, and is shielded.
+        await pool.release(self.client._connection)
+        raise
+    return self.client
+
+
+SqliteTransactionContext.__aenter__ = _sqlite_enter  # type: ignore[method-assign]
+TransactionContextPooled.__aenter__ = _pooled_enter  # type: ignore[method-assign]
 
 
 def run_closing(command: Coroutine[Any, Any, T]) -> T:
