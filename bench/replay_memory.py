@@ -86,6 +86,9 @@ def _healthy(port: int) -> bool:
         return False
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
 @contextmanager
 def _server(
     env: dict[str, str], folder: Path, gc_file: Path
@@ -93,15 +96,19 @@ def _server(
     port = _free_port()
     log = (folder / f"server-{port}.log").open("wb")
     child = subprocess.Popen(
+        # As a module, not a script: a script's folder (bench/) comes first on
+        # sys.path, and bench/http.py would then stand in for the standard
+        # library's http.
         [
             sys.executable,
-            str(Path(__file__).resolve()),
+            "-m",
+            "bench.replay_memory",
             "--serve",
             str(port),
             str(gc_file),
         ],
         cwd=folder,
-        env={**os.environ, **env},
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
