@@ -1252,8 +1252,16 @@ def create_monitored_app() -> Any:
 async def _full_gc(send: Any) -> None:
     """Answer with the CPU time (s) of one full collection, what it looked at
     (frozen objects included) and the unreachable objects it found."""
-    tracked = len(gc.get_objects()) + gc.get_freeze_count()
     gc.unfreeze()
+    everything = gc.get_objects()
+    tracked = len(everything)
+    held = Counter(type(o).__qualname__ for o in everything).most_common(40)
+    held += Counter(
+        f"{o.cr_code.co_filename.rsplit('/', 2)[-1]}:{o.cr_code.co_qualname}"
+        for o in everything
+        if isinstance(o, types.CoroutineType)
+    ).most_common(30)
+    del everything
     started = time.thread_time()
     gc.set_debug(gc.DEBUG_SAVEALL)
     collected = gc.collect()
@@ -1274,6 +1282,7 @@ async def _full_gc(send: Any) -> None:
             "collected": collected,
             "kinds": kinds,
             "frames": frames,
+            "held": held,
         }
     ).encode()
     await send(
@@ -1591,6 +1600,8 @@ async def measure_storm(
         )
         full = json.loads((await http_request(server.port, "GET", FULL_GC_PATH)).body)
         result.full_gc_cpu_s, result.full_gc_tracked = full["cpu"], full["tracked"]
+        if os.environ.get("BENCH_HELD"):
+            _log(f"  held with N live: {full['held']}")
         _log(
             f"  storm N={n:,}: one full GC pass with them all live took "
             f"{result.full_gc_cpu_s * 1e3:.0f} ms of CPU over "
