@@ -222,6 +222,11 @@ class _Socket:
                 self.code = message.get("code", 1005)
             return message
 
+        # Looked through by kimgraph.live.direct_write, which counts the frames
+        # it writes past `send` through `tally` (Starlette wraps `send` in
+        # closures of its own, but never `receive`).
+        receiving.__wrapped__ = receive  # type: ignore[attr-defined]
+        receiving.tally = self.tally  # type: ignore[attr-defined]
         return receiving
 
     def sending(self, send: Send) -> Send:
@@ -243,6 +248,10 @@ class _Socket:
             await send(message)
 
         return sending
+
+    def tally(self, messages: int) -> None:
+        """Messages sent past `send`, written straight to the transport."""
+        self.sent += messages
 
     def log(self) -> None:
         seconds = time.perf_counter() - self.started

@@ -31,7 +31,7 @@ class Socket(Protocol):
 class Direct(Protocol):
     """Writes an encoded frame to the socket's transport now, if it may."""
 
-    def write(self, data: bytes) -> bool: ...
+    def write(self, data: bytes, messages: int = 1) -> bool: ...
 
     async def writable(self) -> None: ...
 
@@ -188,7 +188,7 @@ class Outbox:
             and self._writer is None
             and not (self.overflowed or self.closed)
             and self._direct is not None
-            and self._direct.write(wire)
+            and self._direct.write(wire, len(frames))
         ):
             return
         for frame in frames:

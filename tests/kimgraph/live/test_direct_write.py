@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect
 from websockets.protocol import Protocol, Side
 
 from kimgraph.live.direct_write import DirectWriter, text_frame
+from kimgraph.live.shutdown import closing_on_restart
+from kimgraph.request_log import RequestLog
 
 Endpoint = Callable[[WebSocket], Awaitable[None]]
+Wrap = Callable[[ASGIApp], ASGIApp]
 
 
 @pytest.mark.parametrize("length", [0, 1, 125, 126, 65_535, 65_536, 70_000])
@@ -27,12 +32,12 @@ def test_a_frame_is_encoded_as_websockets_encodes_it(length: int) -> None:
 
 
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[[Endpoint], Awaitable[str]]]:
+async def serve() -> AsyncIterator[Callable[..., Awaitable[str]]]:
     """Start a real uvicorn (as `kimgraph serve` runs it) with one endpoint."""
     servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
 
-    async def start(endpoint: Endpoint) -> str:
-        app = Starlette(routes=[WebSocketRoute("/ws", endpoint)])
+    async def start(endpoint: Endpoint, wrap: Wrap = lambda app: app) -> str:
+        app = wrap(Starlette(routes=[WebSocketRoute("/ws", endpoint)]))
         config = uvicorn.Config(
             app, host="127.0.0.1", port=0, ws="websockets-sansio", lifespan="off"
         )
@@ -52,7 +57,7 @@ async def serve() -> AsyncIterator[Callable[[Endpoint], Awaitable[str]]]:
 
 
 async def test_an_uncompressed_uvicorn_socket_takes_frames_directly(
-    serve: Callable[[Endpoint], Awaitable[str]],
+    serve: Callable[..., Awaitable[str]],
 ) -> None:
     outcome: list[object] = []
 
@@ -74,8 +79,47 @@ async def test_an_uncompressed_uvicorn_socket_takes_frames_directly(
     assert outcome == [True, False]  # nothing is written after the close
 
 
+def as_the_app_wraps_it(app: ASGIApp) -> ASGIApp:
+    """The request log outside, the restart close inside, as kimgraph.app has them."""
+
+    async def restart_closing(scope: Scope, receive: Receive, send: Send) -> None:
+        await app(scope, receive, closing_on_restart(send))
+
+    return RequestLog(restart_closing)
+
+
+async def test_a_socket_behind_the_request_log_takes_frames_directly_and_counts_them(
+    serve: Callable[..., Awaitable[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: an endpoint whose receive and send are wrapped as the app wraps them
+    outcome: list[object] = []
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        writer = DirectWriter.for_socket(websocket)
+        outcome.append(writer is not None and writer.write(text_frame("sampai")))
+        await websocket.send_text("lewat ASGI")
+        await websocket.receive_text()
+        await websocket.close()
+
+    url = await serve(endpoint, as_the_app_wraps_it)
+    # when
+    with caplog.at_level(logging.INFO, logger="kimgraph.access"):
+        async with connect(url, compression=None, proxy=None) as client:
+            assert await client.recv() == "sampai"
+            assert await client.recv() == "lewat ASGI"
+            await client.send("selesai")
+            await client.wait_closed()
+        # then: the wrappers were looked through, and the access line counts
+        # the frame written past them
+        assert outcome == [True]
+        closed = [r.getMessage() for r in caplog.records if "closed" in r.getMessage()]
+        assert len(closed) == 1
+        assert closed[0].endswith("1 messages in, 2 out")
+
+
 async def test_a_compressed_socket_gets_no_direct_writer(
-    serve: Callable[[Endpoint], Awaitable[str]],
+    serve: Callable[..., Awaitable[str]],
 ) -> None:
     outcome: list[object] = []
 
