@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from tortoise import Tortoise
 
 from kimgraph import announcements, aspirations, board, db, http_edge, memory, presence
@@ -80,32 +81,31 @@ LIVE_PATH = "/graphql"
 
 
 class App(Starlette):
-    """Starlette, but a WebSocket to /graphql goes straight to the live view.
+    """Starlette, but a WebSocket to /graphql goes straight to its route's endpoint.
 
     Through the request log, past Starlette's error and exception middleware
     and its router: for a socket the live view serves they do nothing but
     wait, and each kept a coroutine frame and closures alive for the socket's
-    whole life (7 of the 21 frames an idle board socket held; docs/performance.md,
+    whole life (6 of the 21 frames an idle board socket held; docs/performance.md,
     "Memory per socket"). Every other request takes the whole stack.
     """
 
-    def __init__(self, live: ASGIApp, **options: Any) -> None:
+    def __init__(self, **options: Any) -> None:
         super().__init__(**options)
+        live = next(
+            route.endpoint
+            for route in self.routes
+            if isinstance(route, WebSocketRoute) and route.path == LIVE_PATH
+        )
         self._live = RequestLog(live)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and _route_path(scope) == LIVE_PATH:
+        # Matched as the router matches it (pinned Starlette, constraints.txt).
+        if scope["type"] == "websocket" and get_route_path(scope) == LIVE_PATH:
             scope["app"] = self
             await self._live(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
-
-
-def _route_path(scope: Scope) -> str:
-    """The path below the root path, as Starlette's router matches it."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def create_app(
@@ -234,7 +234,6 @@ def create_app(
                 await db.close()
 
     app = App(
-        view,
         routes=[
             # The body limit only where bodies are read: an idle WebSocket
             # then holds no frame of it (every other route is GET).
@@ -246,7 +245,7 @@ def create_app(
                 ),
                 methods=["GET", "POST", "OPTIONS"],  # OPTIONS: CORS preflight
             ),
-            WebSocketRoute(LIVE_PATH, view),  # reached through App's shortcut
+            WebSocketRoute(LIVE_PATH, view),  # served past the router (App)
             Route("/", http_edge.to_graphql, methods=["GET"]),
             *http_edge.graphiql_assets(settings),
             Route("/healthz", healthz),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Coroutine
 from pathlib import Path
@@ -126,29 +127,40 @@ def dialect() -> str:
 # These entries give back what they took when BEGIN does not complete.
 
 
+async def _begin(context: Any, client: Any) -> None:
+    """The context's connection made current, and BEGIN; undone if BEGIN fails."""
+    context.token = get_connections().set(context.connection_name, client)
+    try:
+        await client.begin()
+    except BaseException:
+        get_connections().reset(context.token)
+        raise
+
+
 async def _sqlite_enter(self: SqliteTransactionContext) -> Any:
     await self._trxlock.acquire()
     try:
         await self.ensure_connection()
-        self.token = get_connections().set(self.connection_name, self.connection)
-        try:
-            await self.connection.begin()
-        except BaseException:
-            get_connections().reset(self.token)
-            raise
+        await _begin(self, self.connection)
     except BaseException:
         try:
-            # BEGIN may still run in aiosqlite's thread after the await was
-            # cancelled; a ROLLBACK queued behind it ends that transaction.
-            sqlite = self.connection._connection
-            if sqlite is not None:
-                await asyncio.shield(sqlite.rollback())
-        except BaseException:  # noqa: BLE001 - the first exception is the one raised
-            pass
+            await _rollback_quietly(self.connection._connection)
         finally:
             self._trxlock.release()
         raise
     return self.connection
+
+
+async def _rollback_quietly(sqlite: Any) -> None:
+    """End a transaction whose BEGIN may still run in aiosqlite's thread.
+
+    The ROLLBACK is queued behind it, and shielded from a second cancellation.
+    Its own failure is not raised: the exception that ended BEGIN is.
+    """
+    if sqlite is None:
+        return
+    with contextlib.suppress(BaseException):
+        await asyncio.shield(sqlite.rollback())
 
 
 async def _pooled_enter(self: TransactionContextPooled) -> Any:
@@ -156,12 +168,7 @@ async def _pooled_enter(self: TransactionContextPooled) -> Any:
     pool = self.client._parent._pool
     self.client._connection = await pool.acquire()
     try:
-        self.token = get_connections().set(self.connection_name, self.client)
-        try:
-            await self.client.begin()
-        except BaseException:
-            get_connections().reset(self.token)
-            raise
+        await _begin(self, self.client)
     except BaseException:
         # asyncpg's release rolls back an open transaction, and is shielded.
         await pool.release(self.client._connection)

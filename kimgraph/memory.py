@@ -104,13 +104,13 @@ class Freezer:
     """Freezes what outlives a tick; collects frozen garbage in a quiet thaw.
 
     CPython 3.11's full pass walks every tracked object, and a server holding
-    10,000 board sockets holds ~1.44 million (~145 each): ~1 s of CPU, however
+    10,000 board sockets holds ~1.36 million (~120 each): ~1 s of CPU, however
     rarely CPython's 25 % rule calls it. Frozen objects are in no pass. Each
     tick runs a full pass over the objects made since the last tick that are
-    still alive (bounded by what a tick allocates: ~40 ms of CPU with 300
-    boards connecting a second) and freezes what it keeps. Refcounting still
-    frees frozen objects; only a cycle among them, such as a closed socket's
-    transport and protocol (7-22 objects per closed board socket, measured by
+    still alive (bounded by what a tick allocates: under 40 ms of CPU with
+    1,000 boards connecting a second) and freezes what it keeps. Refcounting
+    still frees frozen objects; only a cycle among them, such as a closed
+    socket's asyncio transport (6-7 objects per closed board socket, measured by
     `python -m bench.fanout --storm`), waits for the next thaw: the one long
     pass, at most every THAW_EVERY_S and only once QUIET_S passed with fewer
     than QUIET_OBJECTS survivors (no resume storm under way), or after

@@ -25,7 +25,7 @@ from kimgraph.settings import Settings
 from tests.people import Cast, make_cast
 from tests.services import database
 
-pytest_plugins = ["tests.watchdog"]
+pytest_plugins = ["tests.watchdog", "pytester"]
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 # Argon2id at its cheapest, for accounts made and checked in this process: the

@@ -102,6 +102,27 @@ def quiet_ticks(freezer: Freezer, now: list[float], until: float) -> None:
         freezer.tick()
 
 
+def stormy_ticks(
+    freezer: Freezer, now: list[float], until: float, sockets: list[list[object]]
+) -> None:
+    """A tick every 10 s up to `until`, each keeping QUIET_OBJECTS / 5 new objects
+    (sockets connecting) in `sockets`."""
+    while now[0] < until:
+        now[0] += 10
+        sockets.append([[] for _ in range(QUIET_OBJECTS // 5)])
+        freezer.tick()
+
+
+def died_frozen(freezer: Freezer) -> weakref.ref[Thing]:
+    """A cycle frozen by a tick, then let go (a closed socket's transport)."""
+    socket = Thing()
+    closed = weakref.ref(socket)
+    freezer.tick()
+    del socket
+    assert closed() is not None
+    return closed
+
+
 def test_a_tick_collects_the_garbage_made_since_the_last_and_freezes_what_lives(
     freezer: tuple[Freezer, list[float]],
 ) -> None:
@@ -124,11 +145,7 @@ def test_a_cycle_that_dies_frozen_waits_for_the_quiet_thaw(
 ) -> None:
     # given: a cycle frozen by a tick, then let go (a closed socket's transport)
     policy, now = freezer
-    socket = Thing()
-    closed = weakref.ref(socket)
-    policy.tick()
-    del socket
-    assert closed() is not None
+    closed = died_frozen(policy)
     # when: quiet ticks up to just before the thaw is due
     quiet_ticks(policy, now, THAW_EVERY_S - 10)
     # then: no pass looked at it
@@ -146,26 +163,17 @@ def test_no_thaw_during_a_storm_until_the_latest(
 ) -> None:
     # given: a cycle that died frozen, and quiet ticks until the thaw is nearly due
     policy, now = freezer
-    socket = Thing()
-    closed = weakref.ref(socket)
-    policy.tick()
-    del socket
+    closed = died_frozen(policy)
     quiet_ticks(policy, now, THAW_EVERY_S - QUIET_S)
-    # when: every tick of the last minute keeps QUIET_OBJECTS / 5 new objects
-    # (sockets connecting), up to and past the time a quiet thaw would come
+    # when: a storm through the last minute and past the time a quiet thaw
+    # would come
     sockets: list[list[object]] = []
-    while now[0] < THAW_EVERY_S + 120:
-        now[0] += 10
-        sockets.append([[] for _ in range(QUIET_OBJECTS // 5)])
-        policy.tick()
+    stormy_ticks(policy, now, THAW_EVERY_S + 120, sockets)
     # then
     assert closed() is not None
     assert policy.thaws == 0
     # when: the storm goes on to the latest a thaw may wait
-    while now[0] < THAW_LATEST_S:
-        now[0] += 10
-        sockets.append([[] for _ in range(QUIET_OBJECTS // 5)])
-        policy.tick()
+    stormy_ticks(policy, now, THAW_LATEST_S, sockets)
     # then
     assert closed() is None
     assert policy.thaws == 1

@@ -18,6 +18,8 @@ from websockets.protocol import Protocol, Side
 from kimgraph.live.direct_write import DirectWriter, text_frame
 from kimgraph.live.shutdown import closing_on_restart
 from kimgraph.request_log import RequestLog
+from tests.kimgraph.live.serving import DEADLINE_S
+from tests.kimgraph.live.sockets import until
 
 Endpoint = Callable[[WebSocket], Awaitable[None]]
 Wrap = Callable[[ASGIApp], ASGIApp]
@@ -59,7 +61,15 @@ async def serve() -> AsyncIterator[Callable[..., Awaitable[str]]]:
 async def test_an_uncompressed_uvicorn_socket_takes_frames_directly(
     serve: Callable[..., Awaitable[str]],
 ) -> None:
-    outcome: list[object] = []
+    outcome: list[bool] = []
+    url = await serve(direct_then_asgi(outcome))
+    await client_of_direct_then_asgi(url)
+    assert outcome == [True, False]  # nothing is written after the close
+
+
+def direct_then_asgi(outcome: list[bool]) -> Endpoint:
+    """An endpoint that writes a frame directly, one through ASGI, and (once
+    closed) tries a direct write again; each direct write's result in outcome."""
 
     async def endpoint(websocket: WebSocket) -> None:
         await websocket.accept()
@@ -70,13 +80,16 @@ async def test_an_uncompressed_uvicorn_socket_takes_frames_directly(
         await websocket.close()
         outcome.append(writer is not None and writer.write(text_frame("terlambat")))
 
-    url = await serve(endpoint)
+    return endpoint
+
+
+async def client_of_direct_then_asgi(url: str) -> None:
+    """Both frames in order; then the client ends it."""
     async with connect(url, compression=None, proxy=None) as client:
         assert await client.recv() == "sampai"
         assert await client.recv() == "lewat ASGI"
         await client.send("selesai")
         await client.wait_closed()
-    assert outcome == [True, False]  # nothing is written after the close
 
 
 def as_the_app_wraps_it(app: ASGIApp) -> ASGIApp:
@@ -92,30 +105,20 @@ async def test_a_socket_behind_the_request_log_takes_frames_directly_and_counts_
     serve: Callable[..., Awaitable[str]], caplog: pytest.LogCaptureFixture
 ) -> None:
     # given: an endpoint whose receive and send are wrapped as the app wraps them
-    outcome: list[object] = []
-
-    async def endpoint(websocket: WebSocket) -> None:
-        await websocket.accept()
-        writer = DirectWriter.for_socket(websocket)
-        outcome.append(writer is not None and writer.write(text_frame("sampai")))
-        await websocket.send_text("lewat ASGI")
-        await websocket.receive_text()
-        await websocket.close()
-
-    url = await serve(endpoint, as_the_app_wraps_it)
+    outcome: list[bool] = []
+    url = await serve(direct_then_asgi(outcome), as_the_app_wraps_it)
     # when
     with caplog.at_level(logging.INFO, logger="kimgraph.access"):
-        async with connect(url, compression=None, proxy=None) as client:
-            assert await client.recv() == "sampai"
-            assert await client.recv() == "lewat ASGI"
-            await client.send("selesai")
-            await client.wait_closed()
-        # then: the wrappers were looked through, and the access line counts
-        # the frame written past them
-        assert outcome == [True]
-        closed = [r.getMessage() for r in caplog.records if "closed" in r.getMessage()]
-        assert len(closed) == 1
-        assert closed[0].endswith("1 messages in, 2 out")
+        await client_of_direct_then_asgi(url)
+        # then: the wrappers were looked through, and the access line (written
+        # once the endpoint returned) counts the frame written past them
+
+        def access_lines() -> list[str]:
+            return [m for r in caplog.records if "closed" in (m := r.getMessage())]
+
+        await until(lambda: len(access_lines()) == 1, DEADLINE_S)
+        assert outcome == [True, False]
+        assert access_lines()[0].endswith("1 messages in, 2 out")
 
 
 async def test_a_compressed_socket_gets_no_direct_writer(
