@@ -46,8 +46,13 @@ logger = logging.getLogger("kimgraph.memory")
 
 THRESHOLDS: Final = (10_000, 10, 10)
 PAUSE_WARNING_S: Final = 0.1
-# A tick: a full pass over what is not frozen yet, then freeze the survivors.
+# A tick: a full pass over what is not frozen yet, then freeze the survivors;
+# every FREEZE_EVERY_S, and sooner once TICK_OBJECTS may have been made since
+# the last (looked at every CHECK_EVERY_S): a resume storm makes ~230,000 a
+# second, and a tick over 0.5 s of them took 75 ms of CPU.
 FREEZE_EVERY_S: Final = 0.5
+CHECK_EVERY_S: Final = 0.05
+TICK_OBJECTS: Final = 20_000
 # A thaw (unfreeze, one full pass over everything, freeze again) at most this
 # often, once QUIET_S have passed with under QUIET_OBJECTS survivors in all
 # (no storm: ~100 board sockets' worth); at the latest after THAW_LATEST_S.
@@ -100,6 +105,19 @@ def stop_policy(pauses: GcPauses) -> None:
         gc.callbacks.remove(pauses)
 
 
+def made_since_collection() -> int:
+    """At most how many tracked objects were made since the last full pass.
+
+    CPython counts, per generation, the allocations (less deallocations) since
+    the youngest pass, the young passes since the middle one and the middle
+    passes since the full one; each young pass moved at most its threshold of
+    objects on, each middle one at most that times its own.
+    """
+    young, middle, old = gc.get_count()
+    first, second, _ = gc.get_threshold()
+    return young + middle * first + old * first * second
+
+
 class Freezer:
     """Freezes what outlives a tick; collects frozen garbage in a quiet thaw.
 
@@ -107,8 +125,9 @@ class Freezer:
     10,000 board sockets holds ~1.36 million (~120 each): ~1 s of CPU, however
     rarely CPython's 25 % rule calls it. Frozen objects are in no pass. Each
     tick runs a full pass over the objects made since the last tick that are
-    still alive (bounded by what a tick allocates: under 40 ms of CPU with
-    1,000 boards connecting a second) and freezes what it keeps. Refcounting
+    still alive, and freezes what it keeps; ticks come as often as the
+    objects made call for (`due`), so a pass is bounded by TICK_OBJECTS
+    however fast boards connect. Refcounting
     still frees frozen objects; only a cycle among them, such as a closed
     socket's asyncio transport (6-7 objects per closed board socket, measured by
     `python -m bench.fanout --storm`), waits for the next thaw: the one long
@@ -120,13 +139,20 @@ class Freezer:
     def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
         self.now = now
         self.thaws = 0
-        self._last_thaw = now()
+        self._last_thaw = self._last_tick = now()
         self._recent: deque[tuple[float, int]] = deque()
         self._task: asyncio.Task[None] | None = None
 
+    def due(self) -> bool:
+        """FREEZE_EVERY_S since the last tick, or TICK_OBJECTS made since."""
+        return (
+            self.now() - self._last_tick >= FREEZE_EVERY_S
+            or made_since_collection() >= TICK_OBJECTS
+        )
+
     def tick(self) -> None:
         """Collect what is new, freeze what survived; thaw if it is time."""
-        now = self.now()
+        now = self._last_tick = self.now()
         gc.collect()
         survivors = len(gc.get_objects(generation=2))
         gc.freeze()
@@ -159,8 +185,9 @@ class Freezer:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(FREEZE_EVERY_S)
-            self.tick()
+            await asyncio.sleep(CHECK_EVERY_S)
+            if self.due():
+                self.tick()
 
     async def close(self) -> None:
         """Stop ticking; give every frozen object back to the collector."""

@@ -19,6 +19,7 @@ from kimgraph.memory import (
     THAW_EVERY_S,
     THAW_LATEST_S,
     THRESHOLDS,
+    TICK_OBJECTS,
     EventExecutor,
     Freezer,
     start_policy,
@@ -138,6 +139,30 @@ def test_a_tick_collects_the_garbage_made_since_the_last_and_freezes_what_lives(
     assert dropped() is None
     assert frozen(kept)
     assert policy.thaws == 0
+
+
+@pytest.mark.usefixtures("gc_state")
+def test_a_tick_is_due_after_its_time_or_sooner_once_enough_objects_were_made(
+    freezer: tuple[Freezer, list[float]],
+) -> None:
+    # given: the thresholds a server runs with, and a tick just done
+    policy, now = freezer
+    gc.set_threshold(*THRESHOLDS)
+    policy.tick()
+    # then: with little made, not due until its time
+    assert not policy.due()
+    now[0] += FREEZE_EVERY_S - 0.01
+    assert not policy.due()
+    now[0] += 0.01
+    assert policy.due()
+    # when: a tick, then a storm's worth of objects kept before the time is up
+    policy.tick()
+    sockets = [[] for _ in range(TICK_OBJECTS)]
+    # then: due at once, and the tick freezes them
+    assert policy.due()
+    policy.tick()
+    assert all(frozen(s) for s in sockets[:: TICK_OBJECTS // 10])
+    assert not policy.due()
 
 
 def test_a_cycle_that_dies_frozen_waits_for_the_quiet_thaw(
