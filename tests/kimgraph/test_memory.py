@@ -157,7 +157,7 @@ def test_a_tick_is_due_after_its_time_or_sooner_once_enough_objects_were_made(
     assert policy.due()
     # when: a tick, then a storm's worth of objects kept before the time is up
     policy.tick()
-    sockets = [[] for _ in range(TICK_OBJECTS)]
+    sockets: list[list[object]] = [[] for _ in range(TICK_OBJECTS)]
     # then: due at once, and the tick freezes them
     assert policy.due()
     policy.tick()
