@@ -13,7 +13,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from kimgraph.leaf_fields import LeafFields, plain_leaf
+from kimgraph.leaf_fields import LeafFields, plain_leaf, plain_object
 
 
 @strawberry.enum
@@ -46,6 +46,10 @@ class Item:
         return f"{info.context['viewer']} at {info.path.as_list()}"
 
     @strawberry.field
+    def owner(self, info: strawberry.Info) -> str:
+        return f"{info.context['viewer']} owns {self.name}"
+
+    @strawberry.field
     def broken(self) -> str | None:
         raise ValueError(f"{self.name} is broken")
 
@@ -66,11 +70,37 @@ class Item:
         return self.name
 
 
+@strawberry.interface
+class Labelled:
+    label: str
+
+
+@strawberry.type
+class Box(Labelled):
+    """Implements an interface: graphql-core checks its is_type_of."""
+
+
+@strawberry.type
+class Holder:
+    item: Item
+    maybe: Item | None
+    box: Box | None
+
+
 @strawberry.type
 class Query:
     @strawberry.field
     def items(self) -> list[Item | None]:
         return [Item(name="a", note=None), Item(name="b", note="n")]
+
+    @strawberry.field
+    def holders(self) -> list[Holder | None]:
+        a, b = Item(name="a", note=None), Item(name="b", note="n")
+        return [
+            Holder(item=a, maybe=None, box=Box(label="x")),
+            Holder(item=None, maybe=b, box=None),  # type: ignore[arg-type]
+            Holder(item=b, maybe=a, box=a),  # type: ignore[arg-type]
+        ]
 
 
 class Counting(LeafFields):
@@ -99,7 +129,8 @@ class Upper(SchemaExtension):
         return result.upper() if isinstance(result, str) else result
 
 
-QUERY_ITEMS = '{ items { name note shout colour viewer broken greet(who: "c") } }'
+QUERY_ITEMS = '{ items { name note shout colour viewer owner broken greet(who: "c") } }'
+QUERY_HOLDERS = "{ holders { item { name owner } maybe { name } box { label } } }"
 QUERY_MISSING = "{ items { name missing } }"
 QUERY_SECRET = "{ items { secret } }"
 
@@ -137,6 +168,7 @@ async def test_leaf_fields_answer_as_graphql_core_does(
                     "shout": name.upper(),
                     "colour": "RED",
                     "viewer": f"v at ['items', {index}, 'viewer']",
+                    "owner": f"v owns {name}",
                     "broken": None,
                     "greet": f"{name} greets c",
                 }
@@ -162,9 +194,51 @@ async def test_leaf_fields_answer_as_graphql_core_does(
     }
 
 
-async def test_plain_leaf_fields_build_no_resolve_info() -> None:
-    # given: two items of seven fields, one of them asking for info, one with
-    # an argument
+@pytest.mark.parametrize(
+    "executor", [StrawberryGraphQLCoreExecutionContext, LeafFields]
+)
+async def test_plain_object_fields_answer_as_graphql_core_does(
+    executor: type[StrawberryGraphQLCoreExecutionContext],
+) -> None:
+    # given: holders of items and boxes, one with a null in a non-null field,
+    # one with an item where a box belongs
+    # when
+    result = await schema(executor).execute(
+        QUERY_HOLDERS, context_value={"viewer": "v"}
+    )
+    # then
+    assert answer(result) == {
+        "data": {
+            "holders": [
+                {
+                    "item": {"name": "a", "owner": "v owns a"},
+                    "maybe": None,
+                    "box": {"label": "x"},
+                },
+                None,
+                {
+                    "item": {"name": "b", "owner": "v owns b"},
+                    "maybe": {"name": "a"},
+                    "box": None,
+                },
+            ]
+        },
+        "errors": [
+            (
+                "Cannot return null for non-nullable field Holder.item.",
+                ["holders", 1, "item"],
+            ),
+            (
+                "Expected value of type 'Box' but got: <Item instance>.",
+                ["holders", 2, "box"],
+            ),
+        ],
+    }
+
+
+async def test_plain_fields_build_no_resolve_info() -> None:
+    # given: two items of eight fields: one reads its info's path, one its
+    # context only, one has an argument
     Counting.built = 0
     # when
     result = await schema(Counting).execute(QUERY_ITEMS, context_value={"viewer": "v"})
@@ -172,6 +246,14 @@ async def test_plain_leaf_fields_build_no_resolve_info() -> None:
     assert result.errors is not None
     assert len(result.errors) == 2
     assert Counting.built == 1 + 2 * 2
+    # when: holders' objects, of a type without an is_type_of and of one with
+    Counting.built = 0
+    result = await schema(Counting).execute(
+        "{ holders { item { name } box { label } } }"
+    )
+    # then: an info for `holders`, and per holder with a box for `box` only
+    assert result.errors is not None
+    assert Counting.built == 1 + 2
 
 
 async def test_a_resolve_hook_still_sees_every_field() -> None:
@@ -193,4 +275,11 @@ def test_only_plain_leaf_fields_have_a_step() -> None:
     # when
     planned = {name for name, field in fields.items() if plain_leaf(name, field)}
     # then: not with an argument, a permission class or async
-    assert planned == {"name", "note", "shout", "colour", "viewer", "broken", "missing"}
+    assert planned == {
+        "name", "note", "shout", "colour", "viewer", "owner", "broken", "missing",
+    }  # fmt: skip
+    # and: objects read from an attribute, whatever their nullability
+    holder = schema(LeafFields)._schema.get_type("Holder").fields  # type: ignore[union-attr]
+    objects = {name for name, field in holder.items() if plain_object(name, field)}
+    assert objects == {"item", "maybe", "box"}
+    assert not any(plain_object(name, field) for name, field in fields.items())
