@@ -288,7 +288,14 @@ def serve_bare(port: int, answers_file: Path) -> None:
             Route("/healthz", healthz),
         ]
     )
-    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=HOST,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        http="httptools",  # as kimgraph.serve
+    )
 
 
 # wrk's script: every body in turn (one, or one per desa), then a JSON summary.

@@ -97,6 +97,9 @@ def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None
         log_config=logs.config(settings.log_level, settings.log_format),
         # kimgraph.request_log writes the access lines, with request ids.
         access_log=False,
+        # The C parser (a dependency): h11's pure-Python one cost a third of
+        # the board's cached load (docs/performance.md, "The HTTP read path").
+        http="httptools",
         ws_ping_interval=15,
         ws_ping_timeout=20,
         ws_per_message_deflate=False,
