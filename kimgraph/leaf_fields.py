@@ -48,6 +48,9 @@ from strawberry.types.field import StrawberryField
 
 # Strawberry's link from a GraphQLField to its StrawberryField.
 DEFINITION = "strawberry-definition"
+# What a completed field's value is when it is no awaitable: checked before
+# asking is_awaitable (a call per field).
+_COMPLETED = frozenset({type(None), bool, int, float, str, dict, list})
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +193,7 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
             )
         results: dict[str, Any] = {}
         pending: list[str] = []
+        plain, is_awaitable = _COMPLETED, self.is_awaitable
         try:
             for response_name, field_details_list, step in steps:
                 if isinstance(step, ObjectStep):
@@ -199,13 +203,13 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
                         parent_type.name), position_context,
                     )  # fmt: skip
                 else:
+                    # Its path is made only if an error or an Info needs it.
                     result = self._leaf(
                         step, parent_type, source_value, field_details_list,
-                        _LazyPath(path, response_name, parent_type.name),
-                        position_context,
+                        path, response_name, position_context,
                     )  # fmt: skip
                 results[response_name] = result
-                if self.is_awaitable(result):
+                if result.__class__ not in plain and is_awaitable(result):
                     pending.append(response_name)
         except Exception:
             # As graphql-core's execute_fields: others' awaitables may fail too.
@@ -234,8 +238,9 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
                 step, parent_type, source, field_details_list, path, position_context
             )
         return self._leaf(
-            step, parent_type, source, field_details_list, path, position_context
-        )
+            step, parent_type, source, field_details_list, path.prev, path.key,
+            position_context,
+        )  # fmt: skip
 
     def _object(
         self,
@@ -305,10 +310,14 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
         parent_type: GraphQLObjectType,
         source: Any,
         field_details_list: FieldDetailsList,
-        path: Any,
+        parent_path: Path | None,
+        key: str | int,
         position_context: Any,
     ) -> Any:
-        """A plain leaf field's value, completed as graphql-core completes it."""
+        """A plain leaf field's value, completed as graphql-core completes it.
+
+        Its path is `parent_path` and `key`, made into a Path only if needed.
+        """
         return_type = step.field_def.type
         try:
             if step.resolve is not None:
@@ -317,7 +326,9 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
                 # (No typing.cast here: its Callable[...] is built on every call.)
                 with_info = step.resolve_with_info
                 assert with_info is not None
-                info = self._info(step, parent_type, field_details_list, path)
+                info = self._info(
+                    step, parent_type, field_details_list, parent_path, key
+                )
                 value = with_info(source, info)
             if isinstance(value, Exception):
                 raise value
@@ -329,7 +340,7 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
                     )
                 return None
             if self.is_awaitable(value):  # a synchronous resolver said otherwise
-                path = _path(path)
+                path = Path(parent_path, key, parent_type.name)
                 raw = self.build_resolve_info(
                     step.field_def, to_nodes(field_details_list), parent_type, path
                 )
@@ -344,7 +355,10 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
         # Any error becomes this field's error, as graphql-core's execute_field does.
         except Exception as raw_error:  # noqa: BLE001
             self.handle_field_error(
-                raw_error, return_type, field_details_list, _path(path)
+                raw_error,
+                return_type,
+                field_details_list,
+                Path(parent_path, key, parent_type.name),
             )
             return None
 
@@ -353,12 +367,13 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
         step: LeafStep,
         parent_type: GraphQLObjectType,
         field_details_list: FieldDetailsList,
-        path: Path | _LazyPath,
+        parent_path: Path | None,
+        key: str | int,
     ) -> Any:
         """The Info Strawberry would give the resolver, its resolve info made
         only if read (`info.context` alone needs none: a board's `status`)."""
         lazy = _lazy_info_class(self.schema)
-        return lazy(self, step, parent_type, field_details_list, path)
+        return lazy(self, step, parent_type, field_details_list, parent_path, key)
 
     def _leaf_step(
         self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
@@ -410,21 +425,6 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
         return manager is not None and bool(manager.middlewares)
 
 
-class _LazyPath:
-    """A field's path, made only if an error or an Info needs it."""
-
-    __slots__ = ("key", "prev", "typename")
-
-    def __init__(self, prev: Path | None, key: str, typename: str) -> None:
-        self.prev, self.key, self.typename = prev, key, typename
-
-
-def _path(path: Path | _LazyPath) -> Path:
-    if isinstance(path, _LazyPath):
-        return Path(path.prev, path.key, path.typename)
-    return path
-
-
 async def _gathered(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
     """The results once their awaitables settled (graphql-core's get_results)."""
     if len(pending) == 1:
@@ -471,18 +471,27 @@ def _lazy_init(
     step: LeafStep,
     parent_type: GraphQLObjectType,
     field_details_list: FieldDetailsList,
-    path: Path | _LazyPath,
+    parent_path: Path | None,
+    key: str | int,
 ) -> None:
     self._field = step.field_def.extensions[DEFINITION]
-    self._made_from = (executor, step, parent_type, field_details_list, path)
+    self._made_from = (
+        executor,
+        step,
+        parent_type,
+        field_details_list,
+        parent_path,
+        key,
+    )
     self._raw = None
 
 
 def _raw_info(self: Any) -> Any:
     if self._raw is None:
-        executor, step, parent_type, field_details_list, path = self._made_from
+        executor, step, parent_type, fields, parent_path, key = self._made_from
+        path = Path(parent_path, key, parent_type.name)
         self._raw = executor.build_resolve_info(
-            step.field_def, to_nodes(field_details_list), parent_type, _path(path)
+            step.field_def, to_nodes(fields), parent_type, path
         )
     return self._raw
 
