@@ -1369,6 +1369,8 @@ def serve_monitored(
 
 
 def _serve_monitored(port: int, factory: str, ws_max_bytes: int) -> None:
+    from kimgraph.http_protocol import HttpProtocol
+
     uvicorn.run(
         factory,
         factory=True,
@@ -1376,6 +1378,7 @@ def _serve_monitored(port: int, factory: str, ws_max_bytes: int) -> None:
         port=port,
         workers=1,
         log_level="warning",
+        http=HttpProtocol,  # as kimgraph.serve
         ws_ping_interval=15,
         ws_ping_timeout=20,
         ws_per_message_deflate=False,

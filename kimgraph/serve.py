@@ -16,6 +16,7 @@ import uvicorn
 
 from kimgraph import cli_errors, db, logs
 from kimgraph.cli_errors import CliError
+from kimgraph.http_protocol import HttpProtocol
 from kimgraph.live import mirror
 from kimgraph.pii import cli as pii_cli
 from kimgraph.regions import importer as region_import
@@ -99,7 +100,7 @@ def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None
         access_log=False,
         # The C parser (a dependency): h11's pure-Python one cost a third of
         # the board's cached load (docs/performance.md, "The HTTP read path").
-        http="httptools",
+        http=HttpProtocol,
         ws_ping_interval=15,
         ws_ping_timeout=20,
         ws_per_message_deflate=False,
