@@ -1,4 +1,4 @@
-"""Plain leaf fields resolved without the per-field machinery around them.
+"""Plain fields resolved without the per-field machinery around them.
 
 graphql-core runs every field through a resolve-info object, argument
 coercion and value completion, and Strawberry wraps each resolver in an Info,
@@ -10,154 +10,42 @@ fields spent about half of a cold query's CPU there (docs/performance.md,
 same result, the same coercion and the same errors; every other field takes
 graphql-core's path unchanged.
 
-A plain leaf field (decided once per schema field, `plain_leaf`): no
-arguments declared or written, no directives written on it, no field
-extensions (so no permission classes), not async, its resolver taking at most
-`self` and `info`, and a scalar or enum type (nullable or not). Schema
-extensions that wrap resolvers (a `resolve` hook, graphql-core middleware)
-turn the shortcut off for the whole operation.
+Which fields are plain is kimgraph.field_steps' to say (a plain leaf: a
+scalar or enum read from an attribute or a synchronous method; a plain object:
+an object read from an attribute), and a field written with arguments or
+directives is not. Schema extensions that wrap resolvers (a `resolve` hook,
+graphql-core middleware) turn the shortcut off for the whole operation.
 
-A plain object field (`plain_object`) is the same with no resolver at all (an
-attribute, such as a connection edge's `node`) and an object type: it is read
-directly and completed by graphql-core's `complete_object_value`, without the
-resolve step, the resolver wrapper and the two completion dispatches around
-it (each edge of a board's page has one: ~10 % of a cold board query).
+A plain object field is read directly and completed by graphql-core's
+`complete_object_value`, without the resolve step, the resolver wrapper and
+the two completion dispatches around it (each edge of a board's page has one:
+~10 % of a cold board query). A resolver asking for `info` gets a lazy one
+(kimgraph.lazy_info).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
-from operator import attrgetter
 from typing import Any, cast
 
-from graphql import (
-    GraphQLField,
-    GraphQLLeafType,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLOutputType,
-    is_leaf_type,
-)
+from graphql import GraphQLObjectType, GraphQLOutputType, GraphQLResolveInfo
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types.field import StrawberryField
 
-# Strawberry's link from a GraphQLField to its StrawberryField.
-DEFINITION = "strawberry-definition"
+from kimgraph.field_steps import LeafStep, ObjectStep, Step, plain_step, schema_steps
+from kimgraph.lazy_info import lazy_info
+
 # What a completed field's value is when it is no awaitable: checked before
 # asking is_awaitable (a call per field).
 _COMPLETED = frozenset({type(None), bool, int, float, str, dict, list})
-
-
-@dataclass(frozen=True, slots=True)
-class LeafStep:
-    """How to resolve and complete one plain leaf field."""
-
-    field_name: str
-    field_def: GraphQLField
-    leaf: GraphQLLeafType
-    non_null: bool
-    # The value from the source; or, for a resolver asking for `info`, from
-    # the source and that Info.
-    resolve: Callable[[Any], Any] | None
-    resolve_with_info: Callable[[Any, Any], Any] | None
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectStep:
-    """How to read and complete one plain object field."""
-
-    field_name: str
-    field_def: GraphQLField
-    object_type: GraphQLObjectType
-    non_null: bool
-    resolve: Callable[[Any], Any]
-
-
-Step = LeafStep | ObjectStep
-
-
-def plain_object(field_name: str, field_def: GraphQLField) -> ObjectStep | None:
-    """The step of a schema field if it is a plain object field, else None."""
-    definition = field_def.extensions.get(DEFINITION)
-    if not isinstance(definition, StrawberryField) or field_def.args:
-        return None
-    if definition.extensions or definition.is_async or definition.base_resolver:
-        return None
-    return_type: GraphQLOutputType = field_def.type
-    non_null = isinstance(return_type, GraphQLNonNull)
-    object_type = (
-        return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-    )
-    if not isinstance(object_type, GraphQLObjectType):
-        return None
-    return ObjectStep(field_name, field_def, object_type, non_null, _reader(definition))
-
-
-def _reader(definition: StrawberryField) -> Callable[[Any], Any]:
-    """An attribute field's value from its source, read as Strawberry reads it."""
-    default, name = definition.default_resolver, definition.python_name
-    return attrgetter(name) if default is getattr else partial(_read, default, name)
-
-
-def plain_step(field_name: str, field_def: GraphQLField) -> Step | None:
-    """A plain leaf or object field's step, else None."""
-    return plain_leaf(field_name, field_def) or plain_object(field_name, field_def)
-
-
-def plain_leaf(field_name: str, field_def: GraphQLField) -> LeafStep | None:
-    """The step of a schema field if it is a plain leaf field, else None."""
-    definition = field_def.extensions.get(DEFINITION)
-    if not isinstance(definition, StrawberryField) or field_def.args:
-        return None
-    if definition.extensions or definition.is_async:
-        return None
-    return_type: GraphQLOutputType = field_def.type
-    non_null = isinstance(return_type, GraphQLNonNull)
-    leaf = (
-        return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-    )
-    if not is_leaf_type(leaf):
-        return None
-    resolver = definition.base_resolver
-    if resolver is None:  # an attribute, read as Strawberry reads it
-        return LeafStep(
-            field_name, field_def, leaf, non_null, _reader(definition), None
-        )
-    func = resolver.wrapped_func
-    if (
-        resolver.root_parameter is not None
-        or resolver.parent_parameter is not None
-        or resolver.self_parameter is None
-        or not callable(func)
-    ):
-        return None
-    info_parameter = resolver.info_parameter
-    if info_parameter is None:
-        return LeafStep(field_name, field_def, leaf, non_null, func, None)
-    with_info = partial(_call_with_info, func, info_parameter.name)
-    return LeafStep(field_name, field_def, leaf, non_null, None, with_info)
-
-
-def _read(default: Callable[[Any, str], Any], name: str, source: Any) -> Any:
-    return default(source, name)
-
-
-def _call_with_info(func: Callable[..., Any], name: str, source: Any, info: Any) -> Any:
-    return func(source, **{name: info})
-
-
 # What an object's fields are when all are plain fields: (response name,
 # field group, step) each, in the order of the selection set.
 ObjectSteps = list[tuple[str, FieldDetailsList, Step]]
 
 
 class LeafFields(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, with plain leaf fields resolved directly."""
+    """graphql-core's executor, with plain fields resolved directly."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -166,7 +54,7 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
     def _reset_memo(self) -> None:
         # Each group is kept with its steps so that its id is not reused
         # meanwhile (as graphql-core's own memo of collected fields does).
-        self._leaf_steps: dict[int, tuple[FieldDetailsList, Step | None]] = {}
+        self._steps: dict[int, tuple[FieldDetailsList, Step | None]] = {}
         self._object_steps: dict[int, tuple[Any, ObjectSteps | None]] = {}
 
     def build_per_event_executor(self, payload: Any) -> Any:
@@ -228,7 +116,7 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        step = self._leaf_step(parent_type, field_details_list)
+        step = self._step(parent_type, field_details_list)
         if step is None:
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
@@ -255,27 +143,17 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
         return_type = step.field_def.type
         try:
             value = step.resolve(source)
-            if isinstance(value, Exception):
-                raise value
-            if value is None or value is Undefined:
-                if step.non_null:
-                    raise TypeError(
-                        "Cannot return null for non-nullable field"
-                        f" {parent_type.name}.{step.field_name}."
-                    )
+            if _null(step, parent_type, value):
                 return None
-            # Only an is_type_of predicate or an awaitable reads the info.
-            info: Any = None
-            awaitable = self.is_awaitable(value)
-            if awaitable or step.object_type.is_type_of:
-                info = self.build_resolve_info(
-                    step.field_def, to_nodes(field_details_list), parent_type, path
-                )
-            if awaitable:
-                return self.complete_awaitable_value(
-                    return_type, field_details_list, info, path, value,
+            if self.is_awaitable(value):
+                return self._complete_awaitable(
+                    step, parent_type, field_details_list, path, value,
                     position_context,
                 )  # fmt: skip
+            # Only an is_type_of predicate reads the info.
+            info: Any = None
+            if step.object_type.is_type_of:
+                info = self.resolve_info(step, parent_type, field_details_list, path)
             completed = self.complete_object_value(
                 step.object_type, field_details_list, info, path, value,
                 position_context,
@@ -326,26 +204,16 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
                 # (No typing.cast here: its Callable[...] is built on every call.)
                 with_info = step.resolve_with_info
                 assert with_info is not None
-                info = self._info(
-                    step, parent_type, field_details_list, parent_path, key
+                info = lazy_info(
+                    self, step, parent_type, field_details_list, parent_path, key
                 )
                 value = with_info(source, info)
-            if isinstance(value, Exception):
-                raise value
-            if value is None or value is Undefined:
-                if step.non_null:
-                    raise TypeError(
-                        "Cannot return null for non-nullable field"
-                        f" {parent_type.name}.{step.field_name}."
-                    )
+            if _null(step, parent_type, value):
                 return None
             if self.is_awaitable(value):  # a synchronous resolver said otherwise
-                path = Path(parent_path, key, parent_type.name)
-                raw = self.build_resolve_info(
-                    step.field_def, to_nodes(field_details_list), parent_type, path
-                )
-                return self.complete_awaitable_value(
-                    return_type, field_details_list, raw, path, value,
+                return self._complete_awaitable(
+                    step, parent_type, field_details_list,
+                    Path(parent_path, key, parent_type.name), value,
                     position_context,
                 )  # fmt: skip
             coerced = step.leaf.coerce_output_value(value)
@@ -362,20 +230,35 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
             )
             return None
 
-    def _info(
+    def _complete_awaitable(
         self,
-        step: LeafStep,
+        step: Step,
         parent_type: GraphQLObjectType,
         field_details_list: FieldDetailsList,
-        parent_path: Path | None,
-        key: str | int,
+        path: Path,
+        value: Any,
+        position_context: Any,
     ) -> Any:
-        """The Info Strawberry would give the resolver, its resolve info made
-        only if read (`info.context` alone needs none: a board's `status`)."""
-        lazy = _lazy_info_class(self.schema)
-        return lazy(self, step, parent_type, field_details_list, parent_path, key)
+        """An awaitable value, completed by graphql-core once it is awaited."""
+        info = self.resolve_info(step, parent_type, field_details_list, path)
+        return self.complete_awaitable_value(
+            step.field_def.type, field_details_list, info, path, value,
+            position_context,
+        )  # fmt: skip
 
-    def _leaf_step(
+    def resolve_info(
+        self,
+        step: Step,
+        parent_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> GraphQLResolveInfo[Any]:
+        """The resolve info graphql-core would build for the field."""
+        return self.build_resolve_info(
+            step.field_def, to_nodes(field_details_list), parent_type, path
+        )
+
+    def _step(
         self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
     ) -> Step | None:
         """The step of this field group if it is a plain field, else None.
@@ -383,20 +266,20 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
         Remembered per field group for this operation (a list's items share
         their groups) and per schema field for the schema's life.
         """
-        known = self._leaf_steps.get(id(field_details_list))
+        known = self._steps.get(id(field_details_list))
         if known is not None:
             return known[1]
         step = None
         node = field_details_list[0].node
         if not (self._resolvers_wrapped() or node.arguments or node.directives):
             field_name = node.name.value
-            steps = _schema_steps(self.schema)
+            steps = schema_steps(self.schema)
             key = (parent_type.name, field_name)
             if key not in steps:
                 field_def = self.schema.get_field(parent_type, field_name)
                 steps[key] = plain_step(field_name, field_def) if field_def else None
             step = steps[key]
-        self._leaf_steps[id(field_details_list)] = (field_details_list, step)
+        self._steps[id(field_details_list)] = (field_details_list, step)
         return step
 
     def _steps_of_object(
@@ -408,7 +291,7 @@ class LeafFields(StrawberryGraphQLCoreExecutionContext):
             return known[1]
         steps: ObjectSteps | None = []
         for response_name, field_details_list in grouped_field_set.items():
-            step = self._leaf_step(parent_type, field_details_list)
+            step = self._step(parent_type, field_details_list)
             if step is None or steps is None:
                 steps = None
                 continue
@@ -435,66 +318,16 @@ async def _gathered(results: dict[str, Any], pending: list[str]) -> dict[str, An
     return results
 
 
-def _schema_steps(schema: Any) -> dict[tuple[str, str], Step | None]:
-    """The steps of a schema's fields, kept on the schema (it outlives requests)."""
-    steps: dict[tuple[str, str], Step | None] | None = getattr(
-        schema, "_kimgraph_leaf_steps", None
-    )
-    if steps is None:
-        steps = {}
-        schema._kimgraph_leaf_steps = steps
-    return steps
-
-
-def _lazy_info_class(schema: Any) -> Any:
-    """The schema's Info class, made lazy; kept on the schema."""
-    lazy = getattr(schema, "_kimgraph_lazy_info", None)
-    if lazy is None:
-        info_class = schema._strawberry_schema.config.info_class
-        lazy = type(
-            f"Lazy{info_class.__name__}",
-            (info_class,),
-            {
-                "__init__": _lazy_init,
-                "_raw_info": property(_raw_info),
-                "context": property(_context),
-                "__doc__": "Strawberry's Info; its resolve info made on first read.",
-            },
-        )
-        schema._kimgraph_lazy_info = lazy
-    return lazy
-
-
-def _lazy_init(
-    self: Any,
-    executor: LeafFields,
-    step: LeafStep,
-    parent_type: GraphQLObjectType,
-    field_details_list: FieldDetailsList,
-    parent_path: Path | None,
-    key: str | int,
-) -> None:
-    self._field = step.field_def.extensions[DEFINITION]
-    self._made_from = (
-        executor,
-        step,
-        parent_type,
-        field_details_list,
-        parent_path,
-        key,
-    )
-    self._raw = None
-
-
-def _raw_info(self: Any) -> Any:
-    if self._raw is None:
-        executor, step, parent_type, fields, parent_path, key = self._made_from
-        path = Path(parent_path, key, parent_type.name)
-        self._raw = executor.build_resolve_info(
-            step.field_def, to_nodes(fields), parent_type, path
-        )
-    return self._raw
-
-
-def _context(self: Any) -> Any:
-    return self._made_from[0].context_value
+def _null(step: Step, parent_type: GraphQLObjectType, value: Any) -> bool:
+    """Whether the value is null; raises an error value, and a null where the
+    type allows none (graphql-core's message)."""
+    if isinstance(value, Exception):
+        raise value
+    if value is None or value is Undefined:
+        if step.non_null:
+            raise TypeError(
+                "Cannot return null for non-nullable field"
+                f" {parent_type.name}.{step.field_name}."
+            )
+        return True
+    return False

@@ -13,7 +13,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from kimgraph.leaf_fields import LeafFields, plain_leaf, plain_object
+from kimgraph.field_steps import plain_leaf, plain_object
+from kimgraph.leaf_fields import LeafFields
 
 
 @strawberry.enum

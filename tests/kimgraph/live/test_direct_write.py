@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -18,7 +17,7 @@ from websockets.protocol import Protocol, Side
 from kimgraph.live.direct_write import DirectWriter, text_frame
 from kimgraph.live.shutdown import closing_on_restart
 from kimgraph.request_log import RequestLog
-from tests.kimgraph.live.serving import DEADLINE_S
+from tests.kimgraph.live.serving import DEADLINE_S, uvicorn_serving
 from tests.kimgraph.live.sockets import until
 
 Endpoint = Callable[[WebSocket], Awaitable[None]]
@@ -36,26 +35,14 @@ def test_a_frame_is_encoded_as_websockets_encodes_it(length: int) -> None:
 @pytest.fixture
 async def serve() -> AsyncIterator[Callable[..., Awaitable[str]]]:
     """Start a real uvicorn (as `kimgraph serve` runs it) with one endpoint."""
-    servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
+    async with contextlib.AsyncExitStack() as servers:
 
-    async def start(endpoint: Endpoint, wrap: Wrap = lambda app: app) -> str:
-        app = wrap(Starlette(routes=[WebSocketRoute("/ws", endpoint)]))
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, ws="websockets-sansio", lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        servers.append((server, task))
-        while not server.started:
-            assert not task.done(), "uvicorn did not start"
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        return f"ws://127.0.0.1:{port}/ws"
+        async def start(endpoint: Endpoint, wrap: Wrap = lambda app: app) -> str:
+            app = wrap(Starlette(routes=[WebSocketRoute("/ws", endpoint)]))
+            port = await servers.enter_async_context(uvicorn_serving(app))
+            return f"ws://127.0.0.1:{port}/ws"
 
-    yield start
-    for server, task in servers:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
+        yield start
 
 
 async def test_an_uncompressed_uvicorn_socket_takes_frames_directly(
